@@ -18,3 +18,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         for report in skipped:
             reporter.write_line(f"NOT ALLOWED TO SKIP IN CI: {report.nodeid}", red=True)
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _celery_publishes_in_memory(request: pytest.FixtureRequest):
+    """Unit tests publish to an in-process broker; only integration tests reach Redis.
+
+    Otherwise every test that commits a reading would leave a task in the developer's
+    Redis for some later worker to run against a database that no longer exists.
+    """
+    if "integration" in request.keywords:
+        yield
+        return
+    from portfolio.celery import app
+
+    saved = (app.conf.broker_url, app.conf.broker_transport_options)
+    app.conf.broker_url, app.conf.broker_transport_options = "memory://", {}
+    app.pool.force_close_all()
+    app._pool = None
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.pool.force_close_all()
+        app._pool = None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> None:
+    """PBKDF2 costs about a second a user; tests create hundreds of users."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -32,13 +32,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     is_active = True
-    password = factory.PostGenerationMethodCall("set_password", "pass")
+    password = factory.django.Password("pass")
 
     @factory.post_generation
     def roles(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
@@ -137,3 +138,47 @@ class GateReviewFactory(factory.django.DjangoModelFactory):
     decided_by = factory.LazyAttribute(lambda r: r.pilot.sponsor)
     decided_on = TODAY
     rationale = "All criteria met."
+
+
+class FlagFactory(factory.django.DjangoModelFactory):
+    """An open pilot-wide flag; pass ``kpi`` or ``kill_criterion`` for a subject."""
+
+    class Meta:
+        model = "portfolio.Flag"
+
+    pilot = factory.SubFactory(PilotFactory)
+    kind = "stale"
+    severity = "warning"
+    detail = "No reading for 30 days."
+
+
+class ScanRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "portfolio.ScanRun"
+
+    as_of = TODAY
+    pilots_scanned = 1
+
+
+class DigestDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "portfolio.DigestDelivery"
+
+    recipient = factory.SubFactory(UserFactory)
+    kind = "owner"
+    period = "2026-W47"
+    subject = "Your pilots this week"
+    text_body = "Nothing to do."
+
+
+class GateReviewItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "gates.GateReviewItem"
+
+    review = factory.SubFactory(GateReviewFactory)
+    criterion = factory.LazyFunction(lambda: GateCriterion.objects.get(code="owner_assigned"))
+    code = factory.LazyAttribute(lambda i: i.criterion.code)
+    label = factory.LazyAttribute(lambda i: i.criterion.label)
+    kind = factory.LazyAttribute(lambda i: i.criterion.kind)
+    met = True
+    reason = "Olivia Owner is the owner."
