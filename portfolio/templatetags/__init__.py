@@ -1,0 +1,3 @@
+"""Template filters of the portfolio app."""
+
+from __future__ import annotations
