@@ -20,28 +20,36 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = 1
 
 
+def use_broker(url: str, transport_options: dict | None = None) -> None:
+    """Point the Celery app at another broker, dropping every cached connection and producer."""
+    import kombu.pools
+
+    from portfolio.celery import app
+
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = transport_options or {}
+    if app._pool is not None:
+        app._pool.force_close_all()
+        app._pool = None
+    app.amqp._producer_pool = None
+    kombu.pools.reset()
+
+
 @pytest.fixture(autouse=True)
 def _celery_publishes_in_memory(request: pytest.FixtureRequest):
-    """Unit tests publish to an in-process broker; only integration tests reach Redis.
+    """Unit tests publish to an in-process broker; integration tests choose their own.
 
     Otherwise every test that commits a reading would leave a task in the developer's
     Redis for some later worker to run against a database that no longer exists.
     """
-    if "integration" in request.keywords:
-        yield
-        return
     from portfolio.celery import app
 
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url, app.conf.broker_transport_options = "memory://", {}
-    app.pool.force_close_all()
-    app._pool = None
+    use_broker("memory://")
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-        app.pool.force_close_all()
-        app._pool = None
+        use_broker(*saved)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -50,3 +50,9 @@ def pmo(db):
 @pytest.fixture
 def pilot(owner, sponsor):
     return PilotFactory(key="invoice-matching", name="Invoice matching", owner=owner, sponsor=sponsor)
+
+
+@pytest.fixture
+def fast_password_hashing(settings):
+    """MD5 instead of PBKDF2: every factory user hashes a password, and PBKDF2 costs half a second each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from portfolio.celery import app as celery_app
+from conftest import use_broker
 from portfolio.models import ScanRun
 
 
@@ -41,11 +41,7 @@ def test_it_is_unhealthy_when_the_last_scan_is_older_than_twice_the_period(clien
 
 
 def test_it_is_unhealthy_when_the_broker_is_unreachable(client, recent_scan):
-    original = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get("/healthz")
-    finally:
-        celery_app.conf.broker_url = original
+    use_broker("redis://127.0.0.1:1/0")
+    response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["broker"] == "unreachable"
