@@ -21,6 +21,7 @@ from portfolio.models import (
     BusinessUnit,
     CheckIn,
     DigestDelivery,
+    DigestPreference,
     Flag,
     KillCriterion,
     Kpi,
@@ -296,3 +297,14 @@ class DigestDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="error", boolean=True)
     def has_error(self, delivery: DigestDelivery) -> bool:
         return bool(delivery.last_error)
+
+
+@admin.register(DigestPreference)
+class DigestPreferenceAdmin(admin.ModelAdmin):
+    """Users switch their own digests off in the app; the office can see and correct it here."""
+
+    list_display = ["user", "owner_digest", "executive_digest"]
+    list_filter = ["owner_digest", "executive_digest"]
+    search_fields = ["user__username", "user__email"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]

@@ -168,6 +168,8 @@ class Kpi(models.Model):
     baseline_on = models.DateField(null=True, blank=True)
     target = models.FloatField()
     target_on = models.DateField(null=True, blank=True)
+    # Optimistic locking of edits, as on Pilot.
+    version = models.PositiveIntegerField(default=1)
 
     history = HistoricalRecords()
 
@@ -226,6 +228,8 @@ class KillCriterion(models.Model):
     comparator = models.CharField(max_length=8, choices=Comparator.choices, null=True, blank=True)
     threshold = models.FloatField(null=True, blank=True)
     evaluate_on = models.DateField(null=True, blank=True)
+    # Optimistic locking of edits, as on Pilot.
+    version = models.PositiveIntegerField(default=1)
 
     history = HistoricalRecords()
 
@@ -381,3 +385,14 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.period} to {self.recipient}"
+
+
+class DigestPreference(models.Model):
+    """Which weekly digests a user wants; a user without a row gets every digest that applies."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_preference")
+    owner_digest = models.BooleanField(default=True, help_text="Weekly digest of my flagged pilots.")
+    executive_digest = models.BooleanField(default=True, help_text="Weekly portfolio digest (executives).")
+
+    def __str__(self) -> str:
+        return f"Digest preferences of {self.user}"

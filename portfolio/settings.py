@@ -211,3 +211,12 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+
+# The periodic health scan (DESIGN 5). Other schedules may add their own entries to
+# this dict; an entry expires after one period so a backlog never piles up scans.
+CELERY_BEAT_SCHEDULE = vars().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["scan-portfolio-health"] = {
+    "task": "portfolio.tasks.scan_portfolio_task",
+    "schedule": HEALTH_THRESHOLDS["scan_period_minutes"] * 60,
+    "options": {"expires": HEALTH_THRESHOLDS["scan_period_minutes"] * 60},
+}

@@ -18,7 +18,7 @@ from simple_history.models import HistoricalChanges
 
 from gates.models import GateCriterion, GateReview
 from portfolio import roles
-from portfolio.models import Pilot
+from portfolio.models import DigestPreference, Pilot
 from tests.factories import (
     TODAY,
     AttestationFactory,
@@ -56,6 +56,7 @@ def one_of_everything(pilot: Pilot) -> None:
     FlagFactory(pilot=pilot, kind="stale", resolved_at=timezone.now())
     ScanRunFactory(finished_at=timezone.now(), error="")
     DigestDeliveryFactory(recipient=pilot.owner)
+    DigestPreference.objects.create(user=pilot.owner, owner_digest=False)
     AttestationFactory(pilot=pilot)
     GateReviewItemFactory(review=GateReviewFactory(pilot=pilot, rationale="Ready for users."))
 
