@@ -1,0 +1,56 @@
+"""The benchmark of DESIGN section 9: each figure beside the bare SQL it needs (its floor).
+
+Sections live in their own modules (``scan``, ``pages``, ``digests``, ``api``...) and each
+exposes ``measure(context: BenchContext) -> list[Measurement]``. The ``benchmark``
+management command generates the portfolio once and runs every registered section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Measurement:
+    what: str
+    seconds: float
+    floor_seconds: float | None = None
+    budget_seconds: float | None = None
+    queries: int | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.floor_seconds:
+            return None
+        return self.seconds / self.floor_seconds
+
+    @property
+    def within_budget(self) -> bool | None:
+        return None if self.budget_seconds is None else self.seconds <= self.budget_seconds
+
+
+@dataclass
+class BenchContext:
+    """What every section may use: the date the portfolio is as of, and handy objects in it."""
+
+    as_of: dt.date
+    pilot_count: int
+    sample_pilot_keys: list[str] = field(default_factory=list)
+    executive_username: str = ""
+    repeat: int = 20
+
+
+def median_seconds(run: Callable[[], object], repeat: int) -> float:
+    """Median wall time of ``repeat`` calls after one warm-up call."""
+    run()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
