@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from conftest import use_broker
-from portfolio.models import Flag, FlagKind, KpiReading
+from portfolio.models import Flag, FlagKind, KpiReading, ScanRun
 from portfolio.services import reading_record
 from tests.factories import KpiFactory, PilotFactory, UserFactory
 from tests.workers import integration_broker_url, require_postgresql, running_worker, wait_for
@@ -41,3 +41,15 @@ def test_a_drifting_reading_raises_the_flag_through_the_worker(broker_url, tmp_p
         assert wait_for(drifting, timeout=30), (tmp_path / "worker.log").read_text()
     flag = Flag.objects.get(pilot=pilot, kind=FlagKind.DRIFTING)
     assert "Auto-resolved" in flag.detail
+
+
+def test_a_worker_that_starts_scans_the_portfolio_at_once(broker_url, tmp_path):
+    pilot = PilotFactory(key="no-owner-yet", owner=None)
+
+    with running_worker(broker_url, tmp_path / "worker.log"):
+
+        def scanned() -> bool:
+            return ScanRun.objects.filter(finished_at__isnull=False, error="").exists()
+
+        assert wait_for(scanned, timeout=30), (tmp_path / "worker.log").read_text()
+    assert Flag.objects.filter(pilot=pilot, kind=FlagKind.NO_OWNER, resolved_at=None).exists()
