@@ -58,3 +58,11 @@ def _fast_password_hashing() -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_login_throttling() -> None:
+    """django-axes refuses ``client.login`` without a request; its own test turns it back on."""
+    from django.conf import settings
+
+    settings.AXES_ENABLED = False
