@@ -13,6 +13,9 @@ app = Celery("portfolio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Connects the signals that carry a web request's id into the tasks it queues.
+import portfolio.request_id  # noqa: E402, F401
+
 
 @worker_ready.connect
 def _scan_when_a_worker_starts(sender: object, **kwargs: object) -> None:
