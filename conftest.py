@@ -66,3 +66,35 @@ def _no_login_throttling() -> None:
     from django.conf import settings
 
     settings.AXES_ENABLED = False
+
+
+def _restore_migration_data() -> None:
+    """Put back the rows that data migrations load (groups, gate criteria, the office's grant)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    groups = importlib.import_module("portfolio.migrations.0002_role_groups")
+    criteria = importlib.import_module("gates.migrations.0002_default_criteria")
+    groups.create_groups(apps, None)
+    criteria.load_criteria(apps, None)
+    office = Group.objects.get(name="Portfolio office")
+    for module in (
+        "portfolio.migrations.0003_portfolio_office_permissions",
+        "gates.migrations.0003_portfolio_office_permissions",
+    ):
+        office.permissions.add(*importlib.import_module(module)._office_permissions(apps))
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_survives_flushes(request: pytest.FixtureRequest) -> None:
+    """A transactional test (live server, real worker, concurrency) flushes every table when it
+    ends, taking the data migrations' rows with it; the tests after it need them back."""
+    if not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    from django.contrib.auth.models import Group
+
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    if not Group.objects.filter(name="Portfolio office", permissions__isnull=False).exists():
+        _restore_migration_data()

@@ -129,6 +129,21 @@ class GateReview(models.Model):
         return bool(self.override_justification)
 
 
+class SnapshotIsImmutable(RuntimeError):
+    """A gate review's snapshot is the record of a decision: it is never changed or removed on its own."""
+
+
+class GateReviewItemQuerySet(models.QuerySet):
+    # Refused here with a plain message; the database refuses updates too (migration
+    # 0004), for writers that bypass the ORM. Deleting a whole review (or its pilot)
+    # still takes its items along: Django's cascade does not go through this method.
+    def update(self, **kwargs: object) -> int:
+        raise SnapshotIsImmutable("Gate review snapshot items cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise SnapshotIsImmutable("Gate review snapshot items cannot be deleted on their own.")
+
+
 class GateReviewItem(models.Model):
     """One criterion's state at decision time: copied, so later edits never rewrite it."""
 
@@ -141,8 +156,18 @@ class GateReviewItem(models.Model):
     reason = models.TextField(blank=True)
     order = models.PositiveIntegerField(default=0)
 
+    objects = GateReviewItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["review_id", "order", "id"]
 
     def __str__(self) -> str:
         return f"{self.label}: {'met' if self.met else 'not met'}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise SnapshotIsImmutable("Gate review snapshot items cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise SnapshotIsImmutable("Gate review snapshot items cannot be deleted on their own.")

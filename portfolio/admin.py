@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, URLField
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from portfolio.models import (
+    ApiToken,
     BusinessUnit,
     CheckIn,
     DigestDelivery,
@@ -28,7 +32,11 @@ from portfolio.models import (
     KpiReading,
     Pilot,
     ScanRun,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
+from portfolio.services import user_set_active
+from portfolio.tasks import rescan_pilot_after_commit
 
 if TYPE_CHECKING:
     from django.db.models import ForeignKey
@@ -156,6 +164,8 @@ class PilotAdmin(HistoryAdmin):
             current = Pilot.objects.filter(pk=obj.pk).values_list("version", flat=True).first()
             obj.version = (current or obj.version) + 1
         super().save_model(request, obj, form, change)
+        # A new owner or sponsor, a status or a review date changes the pilot's flags.
+        rescan_pilot_after_commit(obj.pk)
 
 
 @admin.register(Kpi)
@@ -308,3 +318,81 @@ class DigestPreferenceAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email"]
     autocomplete_fields = ["user"]
     list_select_related = ["user"]
+
+
+# -- API tokens and webhooks (issue 8) ------------------------------------------------------------
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Owners create tokens on /settings/tokens/, where the secret is shown once; here they are revoked."""
+
+    list_display = ["name", "user", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "name", "prefix", "scope", "created_at", "last_used_at", "revoked_at"]
+    exclude = ["token_hash"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"{revoked} token(s) revoked.")
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    """Where events go; the secret is what the receiver checks X-Portfolio-Signature with."""
+
+    list_display = ["__str__", "url", "business_unit", "active", "created_at"]
+    list_filter = ["active", "business_unit"]
+    search_fields = ["url", "description"]
+    list_select_related = ["business_unit"]
+    fields = ["url", "description", "business_unit", "active", "secret", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
+
+    def save_model(self, request: HttpRequest, obj: WebhookEndpoint, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The log of every event sent, written by the delivery tasks; a failed one can be sent again."""
+
+    list_display = ["created_at", "event", "endpoint", "status_code", "response_ms", "attempts", "delivered_at"]
+    list_filter = ["event", ("delivered_at", admin.EmptyFieldListFilter), "endpoint"]
+    search_fields = ["event", "event_id", "last_error"]
+    list_select_related = ["endpoint"]
+    date_hierarchy = "created_at"
+    actions = ["send_again"]
+
+    @admin.action(description="Send the selected undelivered events again", permissions=["view"])
+    def send_again(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        from portfolio.tasks import queue_webhook_deliveries
+
+        ids = list(queryset.filter(delivered_at__isnull=True).values_list("id", flat=True))
+        queue_webhook_deliveries(ids)
+        self.message_user(request, f"{len(ids)} delivery(ies) queued again.")
+
+
+# -- People: deactivating someone changes the flags of the pilots they own or sponsor -------------
+
+
+class PortfolioUserAdmin(UserAdmin):
+    """Django's user admin, plus a rescan of a person's pilots when their account is (de)activated."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data:
+            user_set_active(user=obj, active=obj.is_active)
+
+
+admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), PortfolioUserAdmin)

@@ -7,7 +7,10 @@ need more than one row live in the services and the pure rule modules.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
@@ -396,3 +399,112 @@ class DigestPreference(models.Model):
 
     def __str__(self) -> str:
         return f"Digest preferences of {self.user}"
+
+
+# -- API tokens and outgoing webhooks (issue 8) --------------------------------------------------
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    READ_WRITE_READINGS = "read write:readings", "Read, and write KPI readings"
+
+
+class ApiToken(models.Model):
+    """A personal token for the JSON API; the secret is shown once and only its SHA-256 is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, such as the system that uses it.")
+    # The first characters of the secret: enough to recognise a token in a list or a log.
+    prefix = models.CharField(max_length=16)
+    # A token is 256 random bits, so a fast hash is as safe as a slow one and can be
+    # looked up through an index; a slow, salted password hash could not.
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=32, choices=TokenScope.choices, default=TokenScope.READ)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "API token"
+        constraints = [_choices_check("scope", TokenScope)]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+def new_webhook_secret() -> str:
+    """A fresh signing secret for an endpoint: 256 random bits in hex."""
+    return secrets.token_hex(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives signed JSON events (flags raised and resolved, gate decisions)."""
+
+    url = models.URLField(
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="Slack and Teams incoming-webhook URLs work as they are.",
+    )
+    description = models.CharField(max_length=200, blank=True)
+    business_unit = models.ForeignKey(
+        BusinessUnit,
+        null=True,
+        blank=True,
+        # Deleting a unit must not silently widen an endpoint to the whole portfolio.
+        on_delete=models.PROTECT,
+        related_name="webhook_endpoints",
+        help_text="Only events of this unit's pilots; empty for every event.",
+    )
+    secret = models.CharField(
+        max_length=128,
+        default=new_webhook_secret,
+        help_text="Signs each body: X-Portfolio-Signature is sha256=HMAC-SHA256(secret, body) in hex.",
+    )
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["url", "id"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self) -> str:
+        return self.description or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one endpoint: the log of its attempts."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=32)
+    # The event's id, also in the body: a receiver de-duplicates by it, and a task run
+    # twice (a redelivery after a worker crash) does not queue the same event twice.
+    event_id = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="portfolio_webhook_event_once_per_endpoint")
+        ]
+        indexes = [
+            # The deliveries page: an endpoint's latest deliveries first.
+            models.Index(fields=["endpoint", "-created_at"], name="webhookdelivery_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint}"

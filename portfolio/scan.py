@@ -19,7 +19,7 @@ from django.db.models import F, Max, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from portfolio import health
+from portfolio import health, webhooks
 from portfolio.models import CheckIn, Flag, KillCriterion, Kpi, KpiReading, Pilot, ScanRun, Status
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,11 @@ def scan_portfolio(*, as_of: dt.date | None = None, pilot_ids: Sequence[int] | N
             _serialise_scans()
             facts = load_facts(as_of=as_of, pilot_ids=pilot_ids)
             findings = {pilot.id: health.evaluate(pilot, as_of, settings.HEALTH_THRESHOLDS) for pilot in facts}
-            run.flags_raised, run.flags_resolved = _sync_flags(findings, pilot_ids=pilot_ids)
+            raised, resolved = _sync_flags(findings, pilot_ids=pilot_ids)
+            run.flags_raised, run.flags_resolved = len(raised), len(resolved)
+            # Announced only if this transaction commits: a scan that fails and retries
+            # must not tell a chat channel about flags that were never raised.
+            webhooks.flags_changed_after_commit(raised_ids=raised, resolved_ids=resolved)
             run.pilots_scanned = len(facts)
     except Exception as exc:
         run.finished_at = timezone.now()
@@ -169,8 +173,10 @@ def load_facts(*, as_of: dt.date, pilot_ids: Sequence[int] | None = None) -> lis
     return facts
 
 
-def _sync_flags(findings: dict[int, list[health.Finding]], *, pilot_ids: list[int] | None) -> tuple[int, int]:
-    """Raise, keep and resolve flags so the open ones are exactly ``findings``; (raised, resolved)."""
+def _sync_flags(
+    findings: dict[int, list[health.Finding]], *, pilot_ids: list[int] | None
+) -> tuple[list[int], list[int]]:
+    """Raise, keep and resolve flags so the open ones are exactly ``findings``; the ids (raised, resolved)."""
     open_flags = Flag.objects.filter(resolved_at__isnull=True).order_by()
     if pilot_ids is not None:
         # A per-pilot rescan must leave every other pilot's flags alone.
@@ -202,10 +208,12 @@ def _sync_flags(findings: dict[int, list[health.Finding]], *, pilot_ids: list[in
     gone = [{"id": flag_id} for subject, flag_id in open_ids.items() if subject not in wanted]
 
     resolved = _execute_with_rows(
-        "UPDATE {table} SET resolved_at = %s WHERE resolved_at IS NULL AND id IN (SELECT j.id FROM {rows})",
+        "UPDATE {table} SET resolved_at = %s WHERE resolved_at IS NULL AND id IN (SELECT j.id FROM {rows}) "
+        "RETURNING id",
         [now],
         gone,
         {"id": "bigint"},
+        returning=True,
     )
     _execute_with_rows(
         "UPDATE {table} SET last_seen_at = %s, detail = j.detail FROM {rows} "
@@ -219,7 +227,7 @@ def _sync_flags(findings: dict[int, list[health.Finding]], *, pilot_ids: list[in
     raised = _execute_with_rows(
         "INSERT INTO {table} (pilot_id, kind, kpi_id, kill_criterion_id, severity, detail, raised_at, last_seen_at) "
         "SELECT j.pilot_id, j.kind, j.kpi_id, j.kill_criterion_id, j.severity, j.detail, %s, %s "
-        "FROM {rows} WHERE true ON CONFLICT DO NOTHING",
+        "FROM {rows} WHERE true ON CONFLICT DO NOTHING RETURNING id",
         [now, now],
         new,
         {
@@ -230,14 +238,23 @@ def _sync_flags(findings: dict[int, list[health.Finding]], *, pilot_ids: list[in
             "severity": "text",
             "detail": "text",
         },
+        returning=True,
     )
     return raised, resolved
 
 
 def _execute_with_rows(
-    statement: str, leading_params: list[dt.datetime], rows: list[dict], columns: dict[str, str]
-) -> int:
-    """Run ``statement`` with ``rows`` as the table ``j``; the number of rows it changed.
+    statement: str,
+    leading_params: list[dt.datetime],
+    rows: list[dict],
+    columns: dict[str, str],
+    *,
+    returning: bool = False,
+) -> int | list[int]:
+    """Run ``statement`` with ``rows`` as the table ``j``; the number of rows changed, or the ids it returns.
+
+    With ``returning`` the statement ends in ``RETURNING id`` and the ids are given back:
+    the webhooks announce exactly the flags this scan raised and resolved.
 
     The rows travel as one JSON parameter, so a statement stays one query whether it
     touches ten flags or ten thousand (bulk_create and bulk_update batch by 999
@@ -258,4 +275,6 @@ def _execute_with_rows(
     params = [connection.ops.adapt_datetimefield_value(value) for value in leading_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, json.dumps(rows)])
+        if returning:
+            return [row[0] for row in cursor.fetchall()]
         return cursor.rowcount

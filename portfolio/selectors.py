@@ -11,7 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Case,
     Count,
@@ -20,6 +22,8 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -30,6 +34,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from portfolio import attention, extensions, health, roles
 from portfolio.models import (
     PHASE_ORDER,
     BusinessUnit,
@@ -44,6 +49,8 @@ from portfolio.models import (
     Severity,
     Status,
 )
+from portfolio.preregistration import FROZEN_KILL_CRITERION_FIELDS, FROZEN_KPI_FIELDS, goalposts_frozen
+from portfolio.scan import load_facts
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -102,7 +109,7 @@ def pilot_list(
     """Pilots matching the list's filters, each with ``days_in_phase`` and ``open_flags``.
 
     ``unit`` is a business unit's id or name, ``owner`` a username, ``flag`` the
-    kind of an open flag, ``q`` words searched in name, key and problem. Empty
+    kind of an open flag, ``q`` words searched in name, key, problem and the lessons of kill reviews. Empty
     filters are ignored.
     """
     as_of = as_of or timezone.localdate()
@@ -129,7 +136,13 @@ def pilot_list(
         # (one per KPI) must still appear once.
         pilots = pilots.filter(Exists(Flag.objects.filter(pilot=OuterRef("pk"), kind=flag, resolved_at__isnull=True)))
     for word in (q or "").split():
-        pilots = pilots.filter(Q(name__icontains=word) | Q(key__icontains=word) | Q(problem__icontains=word))
+        # The lessons and rationale of kill reviews too: ?status=killed&q=… searches what was learned.
+        pilots = pilots.filter(
+            Q(name__icontains=word)
+            | Q(key__icontains=word)
+            | Q(problem__icontains=word)
+            | extensions.kill_lessons_match(word)
+        )
     return pilots
 
 
@@ -224,6 +237,17 @@ def open_flag_counts() -> list[FlagCount]:
     ]
 
 
+def kpis_with_latest_reading() -> QuerySet[Kpi]:
+    """KPIs with ``latest_value``, ``latest_on``, ``latest_source`` and ``previous_value`` (for the trend)."""
+    latest = KpiReading.objects.filter(kpi=OuterRef("pk")).order_by("-measured_on")
+    return Kpi.objects.annotate(
+        latest_value=Subquery(latest.values("value")[:1]),
+        latest_on=Subquery(latest.values("measured_on")[:1]),
+        latest_source=Subquery(latest.values("source")[:1]),
+        previous_value=Subquery(latest.values("value")[1:2]),
+    )
+
+
 def pilot_detail(key: str, *, as_of: dt.date | None = None) -> Pilot:
     """One pilot with what its page shows; raises ``Pilot.DoesNotExist`` for an unknown key.
 
@@ -232,12 +256,7 @@ def pilot_detail(key: str, *, as_of: dt.date | None = None) -> Pilot:
     ``checkin_list`` (newest first) and ``open_flags``.
     """
     as_of = as_of or timezone.localdate()
-    latest = KpiReading.objects.filter(kpi=OuterRef("pk")).order_by("-measured_on")
-    kpis = Kpi.objects.annotate(
-        latest_value=Subquery(latest.values("value")[:1]),
-        latest_on=Subquery(latest.values("measured_on")[:1]),
-        latest_source=Subquery(latest.values("source")[:1]),
-    ).order_by("id")
+    kpis = kpis_with_latest_reading().order_by("id")
     return (
         Pilot.objects.select_related("business_unit", "owner", "sponsor")
         .annotate(days_in_phase=DaysSince("phase_entered_on", as_of))
@@ -375,3 +394,285 @@ def _shown_value(model_field: Any, value: object, names: dict[tuple[type, int], 
     if model_field.choices:
         return dict(model_field.flatchoices).get(value, value)
     return value
+
+
+# -- "My pilots" and the KPI rows owners record readings in -------------------------------------
+
+
+@dataclass
+class MyWork:
+    """What "My pilots" shows: the pilots a person owns or sponsors, and what needs them first."""
+
+    pilots: list[Pilot]
+    needs: list[attention.Need]
+
+    @property
+    def live_pilots(self) -> list[Pilot]:
+        return [pilot for pilot in self.pilots if pilot.status != Status.KILLED]
+
+    @property
+    def killed_pilots(self) -> list[Pilot]:
+        return [pilot for pilot in self.pilots if pilot.status == Status.KILLED]
+
+    @property
+    def owned(self) -> int:
+        return sum(1 for pilot in self.live_pilots if pilot.is_mine_as_owner)
+
+    @property
+    def sponsored(self) -> int:
+        return sum(1 for pilot in self.live_pilots if pilot.is_mine_as_sponsor)
+
+
+def my_work(user: AbstractBaseUser, *, as_of: dt.date | None = None) -> MyWork:
+    """The pilots ``user`` owns or sponsors, live ones first, with what the pilot page shows and what needs them.
+
+    Each pilot gets ``kpi_list`` (as on the pilot page), ``open_flags``,
+    ``checkin_list`` (newest first), ``is_mine_as_owner``, ``is_mine_as_sponsor`` and
+    ``checkin_due``.
+    Five queries however many pilots.
+    """
+    as_of = as_of or timezone.localdate()
+    pilots = list(
+        Pilot.objects.filter(Q(owner=user) | Q(sponsor=user))
+        .select_related("business_unit", "owner", "sponsor")
+        .annotate(
+            days_in_phase=DaysSince("phase_entered_on", as_of),
+            killed_last=Case(When(status=Status.KILLED, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        )
+        .prefetch_related(
+            Prefetch("kpis", queryset=kpis_with_latest_reading().order_by("id"), to_attr="kpi_list"),
+            Prefetch(
+                "checkins",
+                queryset=CheckIn.objects.select_related("sponsor").order_by("-on", "-id"),
+                to_attr="checkin_list",
+            ),
+            Prefetch("flags", queryset=open_flags(), to_attr="open_flags"),
+        )
+        .order_by("killed_last", "name", "key")
+    )
+    evidence = latest_evidence_of_next_gate([pilot.pk for pilot in pilots])
+    facts = []
+    for pilot in pilots:
+        pilot.is_mine_as_owner = pilot.owner_id == user.pk
+        pilot.is_mine_as_sponsor = pilot.sponsor_id == user.pk
+        latest_checkin_on = max((c.on for c in pilot.checkin_list if c.on <= as_of), default=None)
+        pilot.checkin_due = pilot.status == Status.ACTIVE and attention.checkin_due(latest_checkin_on, as_of)
+        facts.append(
+            attention.PilotFact(
+                key=pilot.key,
+                name=pilot.name,
+                status=pilot.status,
+                owned=pilot.is_mine_as_owner,
+                sponsored=pilot.is_mine_as_sponsor,
+                can_edit=roles.can_edit_pilot_data(user, pilot),
+                in_office=roles.is_portfolio_office(user),
+                sponsor_name=_display_name(pilot.sponsor) if pilot.sponsor else "",
+                latest_checkin_on=latest_checkin_on,
+                flags=tuple(
+                    attention.FlagFact(flag.kind, flag.severity, flag.detail, flag.kpi.key if flag.kpi else None)
+                    for flag in pilot.open_flags
+                ),
+                kpis=tuple(attention.KpiFact(kpi.pk, kpi.key, kpi.name, kpi.latest_on) for kpi in pilot.kpi_list),
+                evidence=tuple(evidence.get(pilot.pk, ())),
+            )
+        )
+    needs = attention.needs(facts, as_of, evidence_valid_days=settings.ATTESTATION_VALID_DAYS)
+    return MyWork(pilots=pilots, needs=needs)
+
+
+def latest_evidence_of_next_gate(pilot_ids: list[int]) -> dict[int, list[attention.EvidenceFact]]:
+    """Per pilot, the latest attestation of each active criterion of its next gate (one query).
+
+    Through the reverse relation ``attestations`` that the gates app adds to Pilot:
+    the portfolio never imports gates (DESIGN 2), and without it there is no evidence.
+    """
+    try:
+        Pilot._meta.get_field("attestations")
+    except FieldDoesNotExist:
+        return {}
+    rows = (
+        Pilot.objects.filter(
+            id__in=pilot_ids,
+            # A gate is named by the phase it leaves, so the next gate's criteria have gate = phase.
+            attestations__criterion__gate=F("phase"),
+            attestations__criterion__active=True,
+        )
+        .values("id", "attestations__criterion__label", "attestations__criterion__order")
+        .annotate(latest=Max("attestations__attested_on"))
+        .order_by("id", "attestations__criterion__order", "attestations__criterion__label")
+    )
+    evidence: dict[int, list[attention.EvidenceFact]] = {}
+    for row in rows:
+        evidence.setdefault(row["id"], []).append(
+            attention.EvidenceFact(criterion=row["attestations__criterion__label"], attested_on=row["latest"])
+        )
+    return evidence
+
+
+def kpi_row(pilot: Pilot, kpi_key: str) -> Kpi:
+    """One KPI of the pilot as its row shows it (latest and previous value); raises ``Kpi.DoesNotExist``."""
+    kpi = kpis_with_latest_reading().get(pilot=pilot, key=kpi_key)
+    kpi.pilot = pilot
+    return kpi
+
+
+def kpi_findings(pilot: Pilot, kpi: Kpi, *, as_of: dt.date | None = None) -> list[health.Finding]:
+    """The flags the rules give the KPI right now: about it, or about a kill criterion measured by it.
+
+    Evaluated live from the committed data, so the row an owner just wrote to shows
+    its flags at once; the flag rows themselves follow with the rescan after commit.
+    """
+    as_of = as_of or timezone.localdate()
+    facts = load_facts(as_of=as_of, pilot_ids=[pilot.pk])
+    if not facts:
+        return []
+    criteria = {criterion.id for criterion in facts[0].kill_criteria if criterion.kpi_id == kpi.pk}
+    return [
+        finding
+        for finding in health.evaluate(facts[0], as_of, settings.HEALTH_THRESHOLDS)
+        if finding.kpi_id == kpi.pk or finding.kill_criterion_id in criteria
+    ]
+
+
+# -- goalposts changed after approval (pre-registration, DESIGN 4) ---------------------------------
+
+
+@dataclass
+class ApprovalChanges:
+    """The goalpost changes made after a pilot passed its first gate, newest first."""
+
+    frozen: bool
+    approved_at: dt.datetime | None
+    changes: list[HistoryEntry] = field(default_factory=list)
+    # The day of the first gate's advance when it is recorded; changes count from
+    # ``approved_at``, the moment the history first shows the pilot past the gate.
+    approved_on: dt.date | None = None
+
+
+# The goalposts of each kind of record: what pre-registration freezes.
+_GOALPOSTS = (
+    ("KPI", Kpi, FROZEN_KPI_FIELDS),
+    ("Kill criterion", KillCriterion, FROZEN_KILL_CRITERION_FIELDS),
+)
+
+
+def _approval_times(pilot_ids: list[int] | None) -> dict[int, dt.datetime]:
+    """When each pilot left proof of concept: its first history record in a later phase (one query)."""
+    records = Pilot.history.exclude(phase=Phase.POC)
+    if pilot_ids is not None:
+        records = records.filter(id__in=pilot_ids)
+    return dict(records.order_by().values("id").annotate(at=Min("history_date")).values_list("id", "at"))
+
+
+def _goalpost_changes(pilot_ids: list[int] | None) -> dict[int, list[tuple[str, Any, list[tuple[str, Any, Any]]]]]:
+    """Per pilot, each change of a frozen goalpost after approval: (kind, record, [(field, old, new)]).
+
+    Three queries whatever the number of pilots: the approval times, then, for KPIs
+    and kill criteria, every history record of the objects changed or deleted since
+    (the earlier records are needed to tell what changed).
+    """
+    approved = _approval_times(pilot_ids)
+    found: dict[int, list[tuple[str, Any, list[tuple[str, Any, Any]]]]] = {}
+    approved_at = Subquery(
+        Pilot.history.filter(id=OuterRef("pilot_id"))
+        .exclude(phase=Phase.POC)
+        .order_by("history_date")
+        .values("history_date")[:1]
+    )
+    for kind, model, frozen_fields in _GOALPOSTS:
+        touched = model.history.filter(history_type__in=["~", "-"]).annotate(approved_at=approved_at)
+        if pilot_ids is not None:
+            touched = touched.filter(pilot_id__in=pilot_ids)
+        touched = touched.filter(history_date__gt=F("approved_at")).values("id")
+        by_object: dict[int, list[Any]] = {}
+        for record in (
+            model.history.filter(id__in=Subquery(touched))
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        ):
+            by_object.setdefault(record.id, []).append(record)
+        for versions in by_object.values():
+            previous = None
+            for record in versions:
+                since = approved.get(record.pilot_id)
+                if since is not None and record.history_date > since and record.history_type in ("~", "-"):
+                    changed: list[tuple[str, Any, Any]] = []
+                    if record.history_type == "~" and previous is not None:
+                        changed = [
+                            (name, getattr(previous, _attname(record, name)), getattr(record, _attname(record, name)))
+                            for name in frozen_fields
+                            if getattr(previous, _attname(record, name)) != getattr(record, _attname(record, name))
+                        ]
+                    if record.history_type == "-" or changed:
+                        found.setdefault(record.pilot_id, []).append((kind, record, changed))
+                previous = record
+    return found
+
+
+def _attname(record: Any, name: str) -> str:
+    """A foreign key is compared by its id, without loading the row it points at."""
+    return record._meta.get_field(name).attname
+
+
+def changed_after_approval(pilot: Pilot) -> ApprovalChanges:
+    """Every change of the pilot's baselines, targets and kill criteria after its first gate, newest first.
+
+    What "Changed after approval" lists on the pilot page: who, when, old → new and
+    the reason given (the history record's change reason). At most six queries.
+    """
+    frozen = goalposts_frozen(pilot.phase)
+    approved_at = _approval_times([pilot.pk]).get(pilot.pk) if frozen else None
+    if approved_at is None:
+        return ApprovalChanges(frozen=frozen, approved_at=None)
+    pending = []
+    for kind, record, changed in _goalpost_changes([pilot.pk]).get(pilot.pk, []):
+        entry = HistoryEntry(
+            at=record.history_date,
+            who=record.history_user,
+            subject=f"{kind} “{_record_title(record)}”",
+            action=_ACTIONS.get(record.history_type, "changed"),
+            reason=record.history_change_reason or "",
+        )
+        pending.append((entry, record, changed))
+    pending.sort(key=lambda item: (item[0].at, item[1].history_id), reverse=True)
+    names = _related_names(pending)
+    for entry, record, changed_ids in pending:
+        for name, old, new in changed_ids:
+            model_field = record._meta.get_field(name)
+            entry.changes.append(
+                FieldChange(
+                    label="KPI" if name == "kpi" else _field_label(model_field),
+                    old=_shown_value(model_field, old, names),
+                    new=_shown_value(model_field, new, names),
+                )
+            )
+    # Through the reverse relation: portfolio never imports gates.
+    approved_on = (
+        pilot.gate_reviews.filter(from_phase=Phase.POC, decision="advance")
+        .order_by("decided_on")
+        .values_list("decided_on", flat=True)
+        .first()
+    )
+    return ApprovalChanges(
+        frozen=True,
+        approved_at=approved_at,
+        changes=[entry for entry, _, _ in pending],
+        approved_on=approved_on or timezone.localtime(approved_at).date(),
+    )
+
+
+def changed_after_approval_counts(pilot_ids: list[int] | None = None) -> dict[int, int]:
+    """How many goalpost changes each pilot had after approval (pilots with none left out); three queries."""
+    return {pilot_id: len(changes) for pilot_id, changes in _goalpost_changes(pilot_ids).items()}
+
+
+def active_people(query: str, *, limit: int = 50) -> list[tuple[str, str]]:
+    """(username, name) of active people whose name or username contains every word of ``query``."""
+    people = get_user_model().objects.filter(is_active=True)
+    for word in query.split():
+        named = Q(username__icontains=word) | Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        people = people.filter(named)
+    return [
+        (user.get_username(), user.get_full_name() or user.get_username())
+        for user in people.order_by("first_name", "last_name", "username")[:limit]
+    ]

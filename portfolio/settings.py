@@ -17,8 +17,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-env_file = BASE_DIR / ".env"
-if env_file.exists():
+# ENV_FILE= (empty) skips it: the tests that check the refusal to start use that.
+env_file = Path(environ.Env().str("ENV_FILE", default=str(BASE_DIR / ".env")))
+if env_file.is_file():
     environ.Env.read_env(env_file)
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -59,6 +60,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    # The API's docs page is served from ninja's own static files (no CDN) only when
+    # ninja is an installed app.
+    "ninja",
     "portfolio",
     "gates",
 ]
@@ -151,7 +155,8 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "/"
+# Executives and the portfolio office land on the dashboard, everyone else on "My pilots".
+LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
@@ -219,6 +224,8 @@ else:
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(_processed_dir),
+        # Broadcast (remote control) messages; kombu's default is ./control in the cwd.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -233,6 +240,15 @@ HEALTH_THRESHOLDS = {
 }
 # Attested gate criteria count only while their evidence is this fresh.
 ATTESTATION_VALID_DAYS = 180
+
+# The JSON API (issue 8): requests per token per minute, and the largest batch of readings.
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+API_MAX_BATCH = 1000
+# Outgoing webhooks: a receiver that hangs must not hold a worker; retries back off
+# exponentially, the longest wait well under the Redis visibility timeout (DESIGN 10).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BACKOFF_MAX_SECONDS = 600
 
 # Structured JSON logs in production (one object a line, with the request id that
 # ties a web request to the tasks it queued); readable lines in development.
@@ -272,4 +288,46 @@ CELERY_BEAT_SCHEDULE["scan-portfolio-health"] = {
     "task": "portfolio.tasks.scan_portfolio_task",
     "schedule": HEALTH_THRESHOLDS["scan_period_minutes"] * 60,
     "options": {"expires": HEALTH_THRESHOLDS["scan_period_minutes"] * 60},
+}
+
+# Charts are cached by the data they show (portfolio/charts.py). With Redis every web
+# process shares them; without, each process keeps its own. Short socket timeouts: a hung
+# Redis costs a chart redraw, never a hung page.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "pilot-portfolio",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pilot-portfolio"}}
+
+
+def _weekly_digest_schedule(spec: str) -> object:
+    """A crontab schedule from "minute hour day-of-month month day-of-week" (crontab(5) fields)."""
+    from celery.schedules import crontab
+
+    fields = spec.split()
+    if len(fields) != 5:
+        _refuse_to_start(f'DIGEST_CRONTAB must have five fields ("0 7 * * mon"), not {spec!r}.')
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    try:
+        return crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        )
+    except ValueError as exc:
+        _refuse_to_start(f"DIGEST_CRONTAB {spec!r} is not a schedule: {exc}")
+
+
+# The weekly digests (DESIGN 6): Monday 07:00 in TIME_ZONE (CELERY_TIMEZONE) by default.
+# A run that starts hours late is stale news, so the entry expires after six hours;
+# `send_digests --as-of` sends a missed week by hand. Overlapping runs are harmless.
+DIGEST_CRONTAB = env.str("DIGEST_CRONTAB", default="0 7 * * mon")
+CELERY_BEAT_SCHEDULE["send-weekly-digests"] = {
+    "task": "portfolio.tasks.send_weekly_digests",
+    "schedule": _weekly_digest_schedule(DIGEST_CRONTAB),
+    "options": {"expires": 6 * 60 * 60},
 }

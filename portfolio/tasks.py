@@ -1,16 +1,25 @@
 """Celery tasks of the health scan: the periodic scan and the rescan of one pilot after a write.
 
 Thin: they call ``portfolio.scan`` and own their retries. Both are idempotent, so a
-late ack that redelivers a task after a worker crash does no harm.
+late ack that redelivers a task after a worker crash does no harm. The weekly digests'
+tasks (further down) call ``portfolio.digests.delivery`` the same way, and the webhook
+tasks (at the end) ``portfolio.webhooks``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import random
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import OperationalError, transaction
+from django.utils import timezone
 
+from portfolio import webhooks
+from portfolio.digests.delivery import LEASE, send_one, send_week
 from portfolio.scan import scan_portfolio
 
 logger = logging.getLogger(__name__)
@@ -56,3 +65,95 @@ def _publish_rescan(pilot_id: int) -> None:
         # Whatever the broker raises (refused, timed out, DNS), the user's write
         # must not fail: this runs in their request, after their commit.
         logger.warning("Could not queue a rescan of pilot %s; the periodic scan will catch up", pilot_id, exc_info=True)
+
+
+# --- Weekly digests (DESIGN 6) ---------------------------------------------------------
+# The claims on DigestDelivery rows make overlapping runs harmless (two beats, a manual
+# run, a redelivered task): each digest is sent by whichever run claims it first.
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=900, time_limit=960)
+def send_weekly_digests(self, as_of: str | None = None) -> dict[str, int]:
+    """Send this week's owner and executive digests that have not gone out; counts by outcome."""
+    day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
+    try:
+        report = send_week(as_of=day)
+    except SoftTimeLimitExceeded:
+        # The digest being sent keeps its lease; the rest are unclaimed. Start again once
+        # the lease has run out, with the same week (a Sunday-night run stays in its week).
+        raise self.retry(args=[day.isoformat()], countdown=int(LEASE.total_seconds()) + 60, max_retries=3) from None
+    schedule_digest_retries(report.retries)
+    counts: dict[str, int] = {}
+    for outcome in report.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return counts
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def send_digest_delivery(delivery_id: int) -> str:
+    """Try one digest again (after a failure, or after another run's lease ran out)."""
+    outcome = send_one(delivery_id)
+    if outcome.retry_in is not None:
+        schedule_digest_retries([(delivery_id, outcome.retry_in)])
+    return outcome.status
+
+
+def schedule_digest_retries(retries: list[tuple[int, int]]) -> None:
+    """Queue a retry of each (delivery id, seconds); a broker that is down only costs the retry, not the run."""
+    for delivery_id, seconds in retries:
+        # A little jitter, so a mail server that was down is not hit by every retry at once.
+        countdown = seconds + random.randint(0, max(seconds // 10, 1))
+        try:
+            send_digest_delivery.apply_async(args=[delivery_id], countdown=countdown, retry=False)
+        except Exception:
+            logger.warning(
+                "Could not queue a retry of digest %s; the next run will send it", delivery_id, exc_info=True
+            )
+
+
+# --- Outgoing webhooks (issue 8) -------------------------------------------------------
+# Announcing writes one WebhookDelivery per matching endpoint and queues each after
+# commit; a delivery task POSTs once and retries with backoff on a timeout or a 5xx.
+
+
+@shared_task(**RETRY_OPTIONS, soft_time_limit=60, time_limit=90)
+def webhooks_announce(event_id: str, event: str, data: dict, text: str, business_unit_id: int | None) -> int:
+    """Queue one event (a gate decision...) to every matching endpoint; how many deliveries were queued."""
+    return _announce([webhooks.Event(event_id, event, data, text, business_unit_id)])
+
+
+@shared_task(**RETRY_OPTIONS, soft_time_limit=120, time_limit=180)
+def webhooks_announce_flags(raised_ids: list[int], resolved_ids: list[int]) -> int:
+    """Queue the events of the flags a scan raised and resolved; how many deliveries were queued."""
+    return _announce(webhooks.flag_events(raised_ids, resolved_ids))
+
+
+def _announce(events: list[webhooks.Event]) -> int:
+    with transaction.atomic():
+        delivery_ids = webhooks.deliveries_create(events)
+        transaction.on_commit(lambda: queue_webhook_deliveries(delivery_ids))
+    return len(delivery_ids)
+
+
+def queue_webhook_deliveries(delivery_ids: list[int]) -> None:
+    """Queue a delivery task for each id; what cannot be queued is logged (its row stays pending)."""
+    for delivery_id in delivery_ids:
+        try:
+            deliver_webhook.apply_async(args=[delivery_id], retry=False)
+        except Exception:
+            logger.warning("Could not queue webhook delivery %s", delivery_id, exc_info=True)
+
+
+@shared_task(bind=True, acks_late=True, soft_time_limit=30, time_limit=60)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """POST one delivery; on a timeout, a refused connection or a 5xx try again later, up to WEBHOOK_MAX_ATTEMPTS."""
+    attempt = webhooks.delivery_attempt(delivery_id)
+    if attempt.delivered:
+        return "delivered"
+    if not attempt.retry:
+        return "failed"
+    if self.request.retries + 1 >= settings.WEBHOOK_MAX_ATTEMPTS:
+        logger.warning("Webhook delivery %s failed %s times; giving up", delivery_id, self.request.retries + 1)
+        return "gave up"
+    countdown = webhooks.backoff_seconds(self.request.retries)
+    raise self.retry(countdown=countdown + random.randint(0, max(countdown // 10, 1)), max_retries=None)

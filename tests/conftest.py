@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 import time_machine
@@ -56,3 +57,15 @@ def pilot(owner, sponsor):
 def fast_password_hashing(settings):
     """MD5 instead of PBKDF2: every factory user hashes a password, and PBKDF2 costs half a second each."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings):
+    """Each test its own in-process cache: never the developer's Redis, never another test's entries.
+
+    The dashboard and the charts are cached under a token of the newest row ids, and on
+    SQLite a rolled-back test gives its ids to the next test, so two tests could share a key.
+    """
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
+    }

@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_check_deploy_passes_at_warning_level_under_production_settings(tmp_path):
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "ENV_FILE": "",
         "DEBUG": "0",
         "SECRET_KEY": "a-long-random-looking-secret-key-for-the-deploy-check-0123456789-XYZ",
         "ALLOWED_HOSTS": "portfolio.example.com",

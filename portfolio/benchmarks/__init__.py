@@ -16,12 +16,20 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Measurement:
+    """One figure beside its floor and budget, all in ``unit``: seconds, or "MB" for memory."""
+
     what: str
     seconds: float
     floor_seconds: float | None = None
     budget_seconds: float | None = None
     queries: int | None = None
     note: str = ""
+    unit: str = "s"
+
+    @classmethod
+    def memory(cls, what: str, megabytes: float, budget_megabytes: float | None = None, note: str = "") -> Measurement:
+        """A memory figure: it reuses the time fields, so the table and the budget check stay one."""
+        return cls(what=what, seconds=megabytes, budget_seconds=budget_megabytes, note=note, unit="MB")
 
     @property
     def ratio(self) -> float | None:
@@ -43,6 +51,8 @@ class BenchContext:
     sample_pilot_keys: list[str] = field(default_factory=list)
     executive_username: str = ""
     repeat: int = 20
+    # The benchmark database, for sections that measure a child process (a worker's memory).
+    database_url: str = ""
 
 
 def median_seconds(run: Callable[[], object], repeat: int) -> float:

@@ -82,22 +82,26 @@ def export_document() -> dict:
 
     review_model = apps.get_model("gates", "GateReview")
     reviews_by_pilot: dict[int, list[dict]] = defaultdict(list)
-    # Snapshot items, lessons and the next review date are not part of the format.
+    # Snapshot items are not part of the format. Lessons and the next review date are
+    # optional fields, written when they carry something.
     for review in review_model.objects.select_related("decided_by").order_by("pilot_id", "decided_on", "id"):
         by = review.decided_by.username if review.decided_by else None
         if by:
             referenced.add(by)
-        reviews_by_pilot[review.pilot_id].append(
-            {
-                "on": _date(review.decided_on),
-                "from": review.from_phase,
-                "to": review.to_phase,
-                "decision": review.decision,
-                "by": by,
-                "rationale": review.rationale,
-                "override": review.override_justification or None,
-            }
-        )
+        row = {
+            "on": _date(review.decided_on),
+            "from": review.from_phase,
+            "to": review.to_phase,
+            "decision": review.decision,
+            "by": by,
+            "rationale": review.rationale,
+            "override": review.override_justification or None,
+        }
+        if review.lessons:
+            row["lessons"] = review.lessons
+        if review.next_review_on is not None:
+            row["next_review_on"] = _date(review.next_review_on)
+        reviews_by_pilot[review.pilot_id].append(row)
 
     pilot_rows = []
     for pilot in pilots:

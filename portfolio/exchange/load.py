@@ -414,23 +414,27 @@ class _Writer:
         review_model = apps.get_model("gates", "GateReview")
         # An imported review has no snapshot items: the format does not carry the
         # criteria's state at decision time, and inventing one would be a lie. A
-        # review that is already here unchanged keeps its snapshot (and its lessons
-        # and next review date, which the format does not carry either).
-        wanted = [
-            review_model(
-                pilot_id=pilots[pilot_data.key].pk,
-                from_phase=review.from_phase,
-                to_phase=review.to_phase,
-                decision=review.decision,
-                decided_by_id=self.user_id(review.by),
-                decided_on=review.on,
-                rationale=review.rationale,
-                override_justification=review.override or "",
-            )
-            for pilot_data in data
-            for review in pilot_data.gate_reviews
-        ]
-        _replace(
+        # review that is already here unchanged keeps its snapshot; its lessons and
+        # next review date are updated in place when the file gives them.
+        wanted = []
+        given = {}
+        for pilot_data in data:
+            for review in pilot_data.gate_reviews:
+                row = review_model(
+                    pilot_id=pilots[pilot_data.key].pk,
+                    from_phase=review.from_phase,
+                    to_phase=review.to_phase,
+                    decision=review.decision,
+                    decided_by_id=self.user_id(review.by),
+                    decided_on=review.on,
+                    rationale=review.rationale,
+                    override_justification=review.override or "",
+                    lessons=review.lessons or "",
+                    next_review_on=review.next_review_on,
+                )
+                wanted.append(row)
+                given[id(row)] = review.given
+        kept = _replace(
             review_model,
             review_model.objects.filter(pilot_id__in=existing_ids),
             wanted,
@@ -445,6 +449,14 @@ class _Writer:
                 r.override_justification,
             ),
         )
+        changed = []
+        for current, row in kept:
+            fields = given[id(row)]
+            values = {name: getattr(row, name) for name in ("lessons", "next_review_on") if name in fields}
+            if _assign(current, values):
+                changed.append(current)
+        if changed:
+            review_model.objects.bulk_update(changed, ["lessons", "next_review_on"], batch_size=1000)
 
     # -- bulk writes with history --------------------------------------------------------------------
 
@@ -473,23 +485,26 @@ def _assign(instance: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _replace(model: type, current: Any, wanted: list, identity: Any) -> None:
+def _replace(model: type, current: Any, wanted: list, identity: Any) -> list[tuple[Any, Any]]:
     """Make the rows of ``current`` equal ``wanted``, keeping the rows that are already identical.
 
     Rows are compared by ``identity`` as a multiset: unmatched current rows are
-    deleted and unmatched wanted ones created, in the document's order.
+    deleted and unmatched wanted ones created, in the document's order. Returns the
+    kept rows, each with the wanted row it matched.
     """
     available: dict[Hashable, list] = defaultdict(list)
     for row in current:
         available[identity(row)].append(row)
     to_create = []
+    kept = []
     for row in wanted:
         matches = available.get(identity(row))
         if matches:
-            matches.pop(0)
+            kept.append((matches.pop(0), row))
         else:
             to_create.append(row)
     stale = [row.pk for rows in available.values() for row in rows]
     if stale:
         model.objects.filter(pk__in=stale).delete()
     model.objects.bulk_create(to_create, batch_size=1000)
+    return kept

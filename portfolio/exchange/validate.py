@@ -55,6 +55,9 @@ KILL_CRITERION_FIELDS = ("key", "description", "kpi", "comparator", "threshold",
 CHECKIN_FIELDS = ("on", "sponsor", "confidence", "note")
 ATTESTATION_FIELDS = ("criterion", "by", "on", "evidence")
 GATE_REVIEW_FIELDS = ("on", "from", "to", "decision", "by", "rationale", "override")
+# Added later, so older files stay valid: left out of a file, they are left alone by an import
+# (a new review gets none); an export writes them when they carry something.
+GATE_REVIEW_OPTIONAL_FIELDS = ("lessons", "next_review_on")
 
 # Mirrors of the model field sizes, checked here so that PostgreSQL never has to
 # refuse a value half-way through an import.
@@ -160,6 +163,10 @@ class GateReviewData:
     by: str | None
     rationale: str
     override: str | None
+    lessons: str | None = None  # None: not in the file
+    next_review_on: dt.date | None = None
+    # Which of GATE_REVIEW_OPTIONAL_FIELDS the file gives (a null next_review_on is given).
+    given: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -519,7 +526,7 @@ class _Validator:
         return AttestationData(criterion=criterion, by=by, on=on, evidence=evidence)
 
     def gate_review(self, item: Any, path: str) -> GateReviewData | None:
-        if not self.object(item, path, GATE_REVIEW_FIELDS):
+        if not self.object(item, path, GATE_REVIEW_FIELDS + GATE_REVIEW_OPTIONAL_FIELDS):
             return None
         on = self.date(item, "on", path, required=True)
         from_phase = self.choice(item, "from", path, Phase.values, required=True)
@@ -539,7 +546,9 @@ class _Validator:
         by = self.user(item, "by", path, nullable=True)
         rationale = self.text(item, "rationale", path, default="")
         override = self.text(item, "override", path, default=None, nullable=True)
-        if _INVALID in (on, from_phase, to_phase, decision, by, rationale, override):
+        lessons = self.text(item, "lessons", path, default=None)
+        next_review_on = self.date(item, "next_review_on", path, nullable=True)
+        if _INVALID in (on, from_phase, to_phase, decision, by, rationale, override, lessons, next_review_on):
             return None
         return GateReviewData(
             on=on,
@@ -549,6 +558,9 @@ class _Validator:
             by=by,
             rationale=rationale,
             override=override,
+            lessons=lessons,
+            next_review_on=next_review_on,
+            given=frozenset(name for name in GATE_REVIEW_OPTIONAL_FIELDS if name in item),
         )
 
     # -- building blocks ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Pages of the portfolio: the overview, the pilot list and a pilot's page (all read-only)."""
+"""Pages of the portfolio: the pilot list and a pilot's page (all read-only); the dashboard is in dashboard.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
-from portfolio import selectors
+from portfolio import charts, selectors, selectors_dashboard
 from portfolio.models import FlagKind, Phase, Pilot, Status
 from portfolio.templatetags.portfolio_format import person
 
@@ -28,7 +28,7 @@ class PilotFilterForm(forms.Form):
         label="Search",
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, key or problem"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, key, problem or lessons"}),
     )
     phase = forms.ChoiceField(choices=[("", "Any phase"), *Phase.choices], required=False)
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
@@ -50,17 +50,6 @@ class PilotFilterForm(forms.Form):
         """The valid filters; a bad value is reported on the form and otherwise ignored."""
         self.is_valid()
         return {name: self.cleaned_data.get(name) or None for name in FILTERS}
-
-
-@require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Portfolio overview: pilots per phase and status, and open flags by kind."""
-    context = {
-        "summary": selectors.phase_status_counts(),
-        "statuses": Status.choices,
-        "flag_counts": selectors.open_flag_counts(),
-    }
-    return render(request, "portfolio/dashboard.html", context)
 
 
 @require_safe
@@ -95,6 +84,8 @@ def pilot_detail(request: HttpRequest, key: str) -> HttpResponse:
     context = {
         "pilot": pilot,
         "history": selectors.pilot_history(pilot),
+        "approval_changes": selectors.changed_after_approval(pilot),
         "today": timezone.localdate(),
+        "kpi_charts": charts.kpi_charts(selectors_dashboard.kpi_series_of_pilot(pilot)),
     }
     return render(request, "portfolio/pilot_detail.html", context)

@@ -30,6 +30,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in item.nodeid:
             item.add_marker(pytest.mark.e2e)
+            # Every browser test commits for the live server and so flushes the database after
+            # itself. They must all restore the migrations' rows the same way: a plain flush
+            # re-creates content types with new ids, and the next test that restores the
+            # serialised database then fails on their unique (app_label, model).
+            marker = item.get_closest_marker("django_db")
+            if marker is not None and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+                item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,8 @@ from simple_history.models import HistoricalChanges
 
 from gates.models import GateCriterion, GateReview
 from portfolio import roles
-from portfolio.models import DigestPreference, Pilot
+from portfolio.models import DigestPreference, Pilot, WebhookDelivery, WebhookEndpoint
+from portfolio.services import api_token_create
 from tests.factories import (
     TODAY,
     AttestationFactory,
@@ -59,6 +60,9 @@ def one_of_everything(pilot: Pilot) -> None:
     DigestPreference.objects.create(user=pilot.owner, owner_digest=False)
     AttestationFactory(pilot=pilot)
     GateReviewItemFactory(review=GateReviewFactory(pilot=pilot, rationale="Ready for users."))
+    api_token_create(user=pilot.owner, name="Ticketing feed", scope="read")
+    hook = WebhookEndpoint.objects.create(url="https://hooks.example.com/portfolio", business_unit=pilot.business_unit)
+    WebhookDelivery.objects.create(endpoint=hook, event="flag.raised", event_id="flag.raised:1", payload={"text": "x"})
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ def test_it_signs_in_with_the_right_password(client, olivia):
     response = client.post(reverse("login"), {"username": "olivia", "password": "pass"})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("dashboard")
+    # The landing view sends each person on to their page (tests/portfolio/test_my_pilots_view.py).
+    assert response["Location"] == reverse("landing")
     assert client.session["_auth_user_id"] == str(olivia.pk)
 
 
