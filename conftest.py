@@ -91,10 +91,12 @@ def _restore_migration_data() -> None:
 def _migration_data_survives_flushes(request: pytest.FixtureRequest) -> None:
     """A transactional test (live server, real worker, concurrency) flushes every table when it
     ends, taking the data migrations' rows with it; the tests after it need them back."""
-    if not {"db", "transactional_db"} & set(request.fixturenames):
+    uses_database = {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_database and request.node.get_closest_marker("django_db") is None:
         return
     from django.contrib.auth.models import Group
 
-    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    # pytest-django's own helper: it opens the database the way the test's marker asks.
+    request.getfixturevalue("_django_db_helper")
     if not Group.objects.filter(name="Portfolio office", permissions__isnull=False).exists():
         _restore_migration_data()
