@@ -419,38 +419,46 @@ class KpiSeries:
 
 def kpi_series(pilot_key: str, kpi_key: str, *, as_of: dt.date | None = None) -> KpiSeries:
     """A KPI's chart data, looked up by its pilot's key and its own; raises ``Kpi.DoesNotExist`` (three queries)."""
-    found = _series(Kpi.objects.filter(pilot__key=pilot_key, key=kpi_key), as_of=as_of)
-    if not found:
-        raise Kpi.DoesNotExist(f"No KPI {kpi_key!r} on pilot {pilot_key!r}.")
-    return found[0]
+    kpi = Kpi.objects.select_related("pilot").get(pilot__key=pilot_key, key=kpi_key)
+    thresholds = KillCriterion.objects.filter(kpi=kpi, threshold__isnull=False)
+    return _series(kpi.pilot, [kpi], list(thresholds.values_list("kpi_id", "comparator", "threshold")), as_of)[0]
 
 
 def kpi_series_of_pilot(pilot: Pilot, *, as_of: dt.date | None = None) -> list[KpiSeries]:
-    """Every KPI of the pilot with its readings and kill thresholds, in the order of the page (three queries)."""
-    return _series(Kpi.objects.filter(pilot=pilot), as_of=as_of)
+    """Every KPI of the pilot with its readings and kill thresholds, in the order of the page.
+
+    One query for the readings when the pilot comes from ``selectors.pilot_detail`` (its
+    ``kpi_list`` and ``kill_criterion_list`` are loaded already), three otherwise.
+    """
+    kpis = getattr(pilot, "kpi_list", None)
+    if kpis is None:
+        kpis = list(Kpi.objects.filter(pilot=pilot).order_by("id"))
+    criteria = getattr(pilot, "kill_criterion_list", None)
+    if criteria is None:
+        criteria = list(KillCriterion.objects.filter(pilot=pilot))
+    thresholds = [(c.kpi_id, c.comparator, c.threshold) for c in criteria if c.kpi_id and c.threshold is not None]
+    return _series(pilot, kpis, thresholds, as_of)
 
 
-def _series(kpis: QuerySet[Kpi], *, as_of: dt.date | None) -> list[KpiSeries]:
+def _series(
+    pilot: Pilot, kpis: list[Kpi], thresholds: list[tuple[int, str, float]], as_of: dt.date | None
+) -> list[KpiSeries]:
     as_of = as_of or timezone.localdate()
-    found = list(kpis.select_related("pilot").order_by("id"))
-    readings: dict[int, list[tuple[dt.date, float, str]]] = {kpi.pk: [] for kpi in found}
+    readings: dict[int, list[tuple[dt.date, float, str]]] = {kpi.pk: [] for kpi in kpis}
     for kpi_id, measured_on, value, source in (
-        KpiReading.objects.filter(kpi__in=found, measured_on__lte=as_of)
+        KpiReading.objects.filter(kpi_id__in=list(readings), measured_on__lte=as_of)
         .order_by("kpi_id", "measured_on")
         .values_list("kpi_id", "measured_on", "value", "source")
     ):
         readings[kpi_id].append((measured_on, value, source))
-    thresholds: dict[int, list[tuple[str, float]]] = {kpi.pk: [] for kpi in found}
-    for kpi_id, comparator, threshold in (
-        KillCriterion.objects.filter(kpi__in=found, threshold__isnull=False)
-        .order_by("threshold", "id")
-        .values_list("kpi_id", "comparator", "threshold")
-    ):
-        thresholds[kpi_id].append((comparator, threshold))
+    lines: dict[int, list[tuple[str, float]]] = {kpi.pk: [] for kpi in kpis}
+    for kpi_id, comparator, threshold in sorted(thresholds, key=lambda line: line[2]):
+        if kpi_id in lines:
+            lines[kpi_id].append((comparator, threshold))
     return [
         KpiSeries(
-            pilot_key=kpi.pilot.key,
-            pilot_name=kpi.pilot.name,
+            pilot_key=pilot.key,
+            pilot_name=pilot.name,
             kpi_key=kpi.key,
             name=kpi.name,
             unit=kpi.unit,
@@ -458,9 +466,9 @@ def _series(kpis: QuerySet[Kpi], *, as_of: dt.date | None) -> list[KpiSeries]:
             baseline=kpi.baseline,
             target=kpi.target,
             readings=readings[kpi.pk],
-            kill_thresholds=thresholds[kpi.pk],
+            kill_thresholds=lines[kpi.pk],
         )
-        for kpi in found
+        for kpi in kpis
     ]
 
 

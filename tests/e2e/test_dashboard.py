@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from tests.e2e.conftest import sign_in
 from tests.factories import BusinessUnitFactory, KpiFactory, KpiReadingFactory, PilotFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
