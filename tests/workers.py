@@ -15,7 +15,8 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-INTEGRATION_REDIS_DB = 14
+# Its own Redis database (overridable so two suites can share one Redis at once).
+INTEGRATION_REDIS_DB = int(os.environ.get("INTEGRATION_REDIS_DB", "14"))
 
 
 def integration_broker_url() -> str:
