@@ -16,4 +16,5 @@ RUN DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=build python manage.py collectst
 RUN useradd --create-home --uid 1000 app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "portfolio.wsgi:application", "--bind", "0.0.0.0:8000"]
+# Workers, threads and timeouts come from the environment: see gunicorn.conf.py.
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "portfolio.wsgi"]

@@ -73,8 +73,12 @@ def _restore_migration_data() -> None:
     import importlib
 
     from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group
 
+    # A flush that skips post_migrate (after serialized_rollback) takes the permissions too.
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
     groups = importlib.import_module("portfolio.migrations.0002_role_groups")
     criteria = importlib.import_module("gates.migrations.0002_default_criteria")
     groups.create_groups(apps, None)
@@ -84,7 +88,7 @@ def _restore_migration_data() -> None:
         "portfolio.migrations.0003_portfolio_office_permissions",
         "gates.migrations.0003_portfolio_office_permissions",
     ):
-        office.permissions.add(*importlib.import_module(module)._office_permissions(apps))
+        office.permissions.add(*importlib.import_module(module).OFFICE.permissions(apps))
 
 
 @pytest.fixture(autouse=True)

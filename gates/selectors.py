@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -76,6 +78,25 @@ def among(column: str, ids: Iterable[int]) -> _AmongIds:
     return _AmongIds(F(column), list(ids))
 
 
+# The columns the rules read, in the order the loops below unpack them.
+_PILOT_COLUMNS = (
+    "id",
+    "phase",
+    "status",
+    "problem",
+    "outcome",
+    "owner__username",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__is_active",
+    "sponsor__username",
+    "sponsor__first_name",
+    "sponsor__last_name",
+    "sponsor__is_active",
+)
+_KPI_COLUMNS = ("id", "pilot_id", "name", "unit", "direction", "baseline", "baseline_on", "target")
+
+
 def readiness_facts(
     pilot_ids: Iterable[int],
     *,
@@ -90,43 +111,37 @@ def readiness_facts(
     (default: all): only two rules need them and they are by far the biggest table.
     ``gated_only`` leaves out the pilots with no gate ahead (killed, or scaled).
     """
-    pilot_rows = [
-        row
-        for row in Pilot.objects.filter(among("id", pilot_ids))
-        .order_by("id")
-        .values(
-            "id",
-            "phase",
-            "status",
-            "problem",
-            "outcome",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__is_active",
-            "sponsor__username",
-            "sponsor__first_name",
-            "sponsor__last_name",
-            "sponsor__is_active",
-        )
-        if not gated_only or readiness.next_gate(row["phase"], row["status"]) is not None
-    ]
-    ids = [row["id"] for row in pilot_rows]
-    reading_pilots = {
-        row["id"] for row in pilot_rows if needs_readings is None or needs_readings(row["phase"], row["status"])
+    return {
+        facts.id: facts
+        for facts in iter_readiness_facts(pilot_ids, as_of=as_of, needs_readings=needs_readings, gated_only=gated_only)
     }
 
-    kpis: dict[int, list[dict]] = defaultdict(list)
-    kpi_rows = list(
-        Kpi.objects.filter(among("pilot_id", ids))
-        .order_by("pilot_id", "id")
-        .values("id", "pilot_id", "name", "unit", "direction", "baseline", "baseline_on", "target")
-    )
-    readings = _last_readings([row["id"] for row in kpi_rows if row["pilot_id"] in reading_pilots], as_of)
-    for row in kpi_rows:
-        pilot_id = row.pop("pilot_id")
-        kpis[pilot_id].append(row)
 
+def iter_readiness_facts(
+    pilot_ids: Iterable[int],
+    *,
+    as_of: dt.date,
+    needs_readings: Callable[[str, str], bool] | None = None,
+    gated_only: bool = False,
+) -> Iterator[readiness.PilotFacts]:
+    """``readiness_facts`` one pilot at a time, in the order of their ids (the queries all run first).
+
+    For a caller that keeps only a verdict per pilot (the dashboard's blockers), each
+    pilot's facts go as soon as they are judged: thousands of facts alive at once are
+    promoted through the garbage collector's generations until a full collection of
+    the whole process runs, which at the dashboard's size cost more than the queries.
+    Rows are read as tuples, not dicts, and the facts built from them positionally.
+    """
+    pilot_rows = list(Pilot.objects.filter(among("id", pilot_ids)).order_by("id").values_list(*_PILOT_COLUMNS))
+    if gated_only:
+        pilot_rows = [row for row in pilot_rows if readiness.next_gate(row[1], row[2]) is not None]
+    ids = [row[0] for row in pilot_rows]
+    reading_pilots = [row[0] for row in pilot_rows if needs_readings is None or needs_readings(row[1], row[2])]
+
+    kpi_rows: dict[int, list[tuple]] = defaultdict(list)
+    for row in Kpi.objects.filter(among("pilot_id", ids)).order_by("pilot_id", "id").values_list(*_KPI_COLUMNS):
+        kpi_rows[row[1]].append(row)
+    readings = _last_readings([row[0] for pilot_id in reading_pilots for row in kpi_rows.get(pilot_id, ())], as_of)
     kill_criteria = dict(
         KillCriterion.objects.filter(among("pilot_id", ids))
         .order_by()
@@ -150,35 +165,51 @@ def readiness_facts(
         critical_flags[pilot_id].append(detail)
     evidence = _latest_evidence(ids, as_of)
 
-    no_readings: tuple[Reading, ...] = ()
-    facts: dict[int, readiness.PilotFacts] = {}
-    for row in pilot_rows:
-        pilot_id = row["id"]
-        facts[pilot_id] = readiness.PilotFacts(
+    for (
+        pilot_id,
+        phase,
+        status,
+        problem,
+        outcome,
+        owner,
+        owner_first,
+        owner_last,
+        owner_active,
+        sponsor,
+        sponsor_first,
+        sponsor_last,
+        sponsor_active,
+    ) in pilot_rows:
+        yield readiness.PilotFacts(
             id=pilot_id,
-            phase=row["phase"],
-            status=row["status"],
-            problem=row["problem"],
-            outcome=row["outcome"],
-            owner_name=_person_name(row["owner__first_name"], row["owner__last_name"], row["owner__username"]),
-            owner_active=bool(row["owner__is_active"]),
-            sponsor_name=_person_name(row["sponsor__first_name"], row["sponsor__last_name"], row["sponsor__username"]),
-            sponsor_active=bool(row["sponsor__is_active"]),
-            kpis=tuple(
-                readiness.KpiFacts(**kpi, last_readings=readings.get(kpi["id"], no_readings))
-                for kpi in kpis.get(pilot_id, ())
-            ),
+            phase=phase,
+            status=status,
+            problem=problem,
+            outcome=outcome,
+            owner_name=_person_name(owner_first, owner_last, owner),
+            owner_active=bool(owner_active),
+            sponsor_name=_person_name(sponsor_first, sponsor_last, sponsor),
+            sponsor_active=bool(sponsor_active),
+            kpis=tuple(_kpi_facts(row, readings.get(row[0], ())) for row in kpi_rows.get(pilot_id, ())),
             kill_criteria_count=kill_criteria.get(pilot_id, 0),
             latest_checkin_on=latest_checkins.get(pilot_id),
             critical_flags=tuple(critical_flags.get(pilot_id, ())),
             evidence=evidence.get(pilot_id, {}),
         )
-    return facts
 
 
-def _last_readings(kpi_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[Reading, ...]]:
-    """The last three readings on or before ``as_of`` of each KPI, newest first (one query)."""
-    found: dict[int, list[Reading]] = defaultdict(list)
+ReadingRow = tuple[int, dt.date, float]  # kpi_id, measured_on, value
+
+
+def _last_readings(kpi_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[ReadingRow, ...]]:
+    """The last three readings on or before ``as_of`` of each KPI, newest first (one query).
+
+    As the rows the database sends: ``_kpi_facts`` makes the ``Reading`` objects one pilot
+    at a time (see ``iter_readiness_facts``), while plain tuples of dates and numbers drop
+    out of what the garbage collector tracks.
+    """
+    if not kpi_ids:
+        return {}
     if connection.vendor == "postgresql":
         # A lateral join reads three rows per KPI through the (kpi_id, measured_on)
         # index; the window function of the SQLite branch would sort every reading of
@@ -188,7 +219,9 @@ def _last_readings(kpi_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[Re
         sql = (
             "SELECT k.id, r.measured_on, r.value FROM unnest(%s::bigint[]) AS k(id) "  # noqa: S608
             f"CROSS JOIN LATERAL (SELECT measured_on, value FROM {table} "
-            "WHERE kpi_id = k.id AND measured_on <= %s ORDER BY measured_on DESC LIMIT 3) AS r"
+            "WHERE kpi_id = k.id AND measured_on <= %s ORDER BY measured_on DESC LIMIT 3) AS r "
+            # Grouped by KPI, newest first, whatever plan runs it (a sort of a few thousand rows).
+            "ORDER BY k.id, r.measured_on DESC"
         )
         with transaction.atomic(), connection.cursor() as cursor:
             # Thousands of cheap index probes look expensive to the planner, whose
@@ -201,35 +234,45 @@ def _last_readings(kpi_ids: Sequence[int], as_of: dt.date) -> dict[int, tuple[Re
             KpiReading.objects.filter(among("kpi_id", kpi_ids), measured_on__lte=as_of)
             .annotate(position=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=[F("measured_on").desc()]))
             .filter(position__lte=readiness.READINGS_COUNTED)
+            .order_by("kpi_id", "-measured_on")
             .values_list("kpi_id", "measured_on", "value")
         )
-    for kpi_id, measured_on, value in rows:
-        found[kpi_id].append(Reading(measured_on, value))
-    # The rules want them newest first.
-    return {kpi_id: tuple(sorted(listed, reverse=True)) for kpi_id, listed in found.items()}
+    return {kpi_id: tuple(listed) for kpi_id, listed in groupby(rows, key=itemgetter(0))}
+
+
+def _kpi_facts(row: tuple, readings: Sequence[ReadingRow]) -> readiness.KpiFacts:
+    """A KPI's facts from its row (``_KPI_COLUMNS``) and its last readings' rows."""
+    kpi_id, _, name, unit, direction, baseline, baseline_on, target = row
+    last_readings = tuple([Reading(measured_on, value) for _, measured_on, value in readings]) if readings else ()
+    return readiness.KpiFacts(kpi_id, name, unit, direction, baseline, baseline_on, target, last_readings)
 
 
 def _latest_evidence(pilot_ids: Sequence[int], as_of: dt.date) -> dict[int, dict[int, readiness.Evidence]]:
     """The latest attestation on or before ``as_of`` per (pilot, criterion) (one query)."""
-    rows = (
-        Attestation.objects.filter(among("pilot_id", pilot_ids), attested_on__lte=as_of)
-        .annotate(
+    attestations = Attestation.objects.filter(among("pilot_id", pilot_ids), attested_on__lte=as_of)
+    if connection.features.can_distinct_on_fields:
+        # PostgreSQL: the first row of each (pilot, criterion) in one sorted pass. Numbering
+        # every attestation with the window function below took 35 ms where this takes
+        # 21 (4,000 latest of 12,000 attestations).
+        attestations = attestations.order_by("pilot_id", "criterion_id", "-attested_on", "-id").distinct(
+            "pilot_id", "criterion_id"
+        )
+    else:
+        attestations = attestations.annotate(
             position=Window(
                 RowNumber(),
                 partition_by=[F("pilot_id"), F("criterion_id")],
                 order_by=[F("attested_on").desc(), F("id").desc()],
             )
-        )
-        .filter(position=1)
-        .values_list(
-            "pilot_id",
-            "criterion_id",
-            "attested_on",
-            "evidence",
-            "attested_by__username",
-            "attested_by__first_name",
-            "attested_by__last_name",
-        )
+        ).filter(position=1)
+    rows = attestations.values_list(
+        "pilot_id",
+        "criterion_id",
+        "attested_on",
+        "evidence",
+        "attested_by__username",
+        "attested_by__first_name",
+        "attested_by__last_name",
     )
     evidence: dict[int, dict[int, readiness.Evidence]] = defaultdict(dict)
     for pilot_id, criterion_id, attested_on, text, username, first, last in rows:
@@ -306,18 +349,17 @@ def gate_blockers(pilot_ids: Iterable[int], as_of: dt.date) -> dict[int, list[st
     reading_gates = {
         gate for gate, listed in criteria.items() if any(c.rule in readiness.READING_RULES for c in listed)
     }
-    facts = readiness_facts(
+    valid_days = _valid_days()
+    blockers = {}
+    for pilot in iter_readiness_facts(
         pilot_ids,
         as_of=as_of,
         needs_readings=lambda phase, status: readiness.next_gate(phase, status) in reading_gates,
         gated_only=True,
-    )
-    valid_days = _valid_days()
-    blockers = {}
-    for pilot_id, pilot in facts.items():
+    ):
         gate = readiness.next_gate(pilot.phase, pilot.status)
         states = readiness.readiness(pilot, criteria.get(gate, []), as_of, valid_days=valid_days)
-        blockers[pilot_id] = readiness.unmet_labels(states)
+        blockers[pilot.id] = readiness.unmet_labels(states)
     return blockers
 
 

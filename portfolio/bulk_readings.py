@@ -2,7 +2,7 @@
 
 Why not ``bulk_create``: building a model instance per reading and per history row and
 binding ten thousand parameters costs ~0.6 s for a batch of 1,000, three times the API's
-budget. Here the rows travel as one JSON parameter (as in the health scan) and the
+budget. Here the rows travel as one JSON parameter (``portfolio.json_rows``) and the
 database expands them; the history rows simple_history would write are written the same
 way, from values already in hand, so nothing is read back. Only ``portfolio.services``
 calls this, inside its transaction; a field added to KpiReading must be added here too
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from portfolio.json_rows import rows_table
 from portfolio.models import KpiReading
 
 HistoryRecord = KpiReading.history.model
@@ -38,18 +39,6 @@ class HistoryRow:
     history_type: str
     history_date: dt.datetime
     history_user_id: int | None
-
-
-def _rows_sql(columns: dict[str, str]) -> str:
-    """SQL for the JSON parameter as a table ``j`` with ``columns`` (name: PostgreSQL type)."""
-    if connection.vendor == "postgresql":
-        typed = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
-        return f"jsonb_to_recordset(%s::jsonb) AS j({typed})"
-    if connection.vendor == "sqlite":
-        # Column names are this module's constants, never input.
-        picked = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in columns)
-        return f"(SELECT {picked} FROM json_each(%s)) AS j"  # noqa: S608
-    raise NotImplementedError(f"Bulk readings support SQLite and PostgreSQL, not {connection.vendor}.")
 
 
 def _table(model: type) -> str:
@@ -76,7 +65,7 @@ def readings_insert(
     sql = (
         f"INSERT INTO {_table(KpiReading)} (kpi_id, measured_on, value, note, recorded_by_id, source, recorded_at) "  # noqa: S608
         "SELECT j.kpi_id, j.measured_on, j.value, j.note, %s, %s, %s FROM "
-        + _rows_sql({"kpi_id": "bigint", "measured_on": "date", "value": "double precision", "note": "text"})
+        + rows_table({"kpi_id": "bigint", "measured_on": "date", "value": "double precision", "note": "text"})
         # WHERE true: SQLite's parser needs it before RETURNING on INSERT ... SELECT.
         + " WHERE true RETURNING id, kpi_id, measured_on"
     )
@@ -101,7 +90,9 @@ def readings_update(
     data = [{"id": pk, "value": v, "note": n} for pk, v, n in rows]
     sql = (
         f"UPDATE {table} SET value = j.value, note = j.note, recorded_by_id = %s, source = %s, recorded_at = %s "  # noqa: S608
-        "FROM " + _rows_sql({"id": "bigint", "value": "double precision", "note": "text"}) + f" WHERE {table}.id = j.id"
+        "FROM "
+        + rows_table({"id": "bigint", "value": "double precision", "note": "text"})
+        + f" WHERE {table}.id = j.id"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [recorded_by_id, source, _when(recorded_at), json.dumps(data)])
@@ -151,7 +142,7 @@ def history_insert(rows: Sequence[HistoryRow]) -> None:
     names = ", ".join(columns)
     sql = (
         f"INSERT INTO {_table(HistoryRecord)} ({names}, history_change_reason) "  # noqa: S608
-        f"SELECT {', '.join(f'j.{name}' for name in columns)}, NULL FROM " + _rows_sql(columns)
+        f"SELECT {', '.join(f'j.{name}' for name in columns)}, NULL FROM " + rows_table(columns)
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(data)])

@@ -20,6 +20,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from portfolio import health, webhooks
+from portfolio.json_rows import rows_table
 from portfolio.models import CheckIn, Flag, KillCriterion, Kpi, KpiReading, Pilot, ScanRun, Status
 
 logger = logging.getLogger(__name__)
@@ -256,22 +257,11 @@ def _execute_with_rows(
     With ``returning`` the statement ends in ``RETURNING id`` and the ids are given back:
     the webhooks announce exactly the flags this scan raised and resolved.
 
-    The rows travel as one JSON parameter, so a statement stays one query whether it
-    touches ten flags or ten thousand (bulk_create and bulk_update batch by 999
-    parameters on SQLite, and bulk_update's CASE grows quadratically on PostgreSQL).
-    It runs even with no rows, so every scan issues the same statements.
+    The rows travel as one JSON parameter (``portfolio.json_rows``), so a statement stays
+    one query whether it touches ten flags or ten thousand. It runs even with no rows,
+    so every scan issues the same statements.
     """
-    if connection.vendor == "postgresql":
-        # Keep the list of columns with their types stable whatever the rows hold.
-        typed = ", ".join(f"{name} {sql_type}" for name, sql_type in columns.items())
-        rows_sql = f"jsonb_to_recordset(%s::jsonb) AS j({typed})"
-    elif connection.vendor == "sqlite":
-        # Column names come from this module's constants, never from input.
-        picked = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in columns)
-        rows_sql = f"(SELECT {picked} FROM json_each(%s)) AS j"  # noqa: S608
-    else:
-        raise NotImplementedError(f"The health scan supports SQLite and PostgreSQL, not {connection.vendor}.")
-    sql = statement.format(table=connection.ops.quote_name(Flag._meta.db_table), rows=rows_sql)
+    sql = statement.format(table=connection.ops.quote_name(Flag._meta.db_table), rows=rows_table(columns))
     params = [connection.ops.adapt_datetimefield_value(value) for value in leading_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, json.dumps(rows)])

@@ -49,7 +49,12 @@ from portfolio.models import (
     Severity,
     Status,
 )
-from portfolio.preregistration import FROZEN_KILL_CRITERION_FIELDS, FROZEN_KPI_FIELDS, goalposts_frozen
+from portfolio.preregistration import (
+    FROZEN_KILL_CRITERION_FIELDS,
+    FROZEN_KPI_FIELDS,
+    GOALPOST_ACTIONS,
+    goalposts_frozen,
+)
 from portfolio.scan import load_facts
 
 if TYPE_CHECKING:
@@ -565,25 +570,29 @@ def _approval_times(pilot_ids: list[int] | None) -> dict[int, dt.datetime]:
 
 
 def _goalpost_changes(pilot_ids: list[int] | None) -> dict[int, list[tuple[str, Any, list[tuple[str, Any, Any]]]]]:
-    """Per pilot, each change of a frozen goalpost after approval: (kind, record, [(field, old, new)]).
+    """Per pilot, each goalpost added, changed or deleted after approval: (kind, record, [(field, old, new)]).
 
     Three queries whatever the number of pilots: the approval times, then, for KPIs
-    and kill criteria, every history record of the objects changed or deleted since
-    (the earlier records are needed to tell what changed).
+    and kill criteria, every history record of the objects added, changed or deleted
+    since (the earlier records are needed to tell what changed). A goalpost recorded at
+    the very moment of approval (an import that brings a pilot and its KPIs at once) was
+    there when the pilot was approved: only records strictly later count.
     """
     approved = _approval_times(pilot_ids)
     found: dict[int, list[tuple[str, Any, list[tuple[str, Any, Any]]]]] = {}
-    approved_at = Subquery(
-        Pilot.history.filter(id=OuterRef("pilot_id"))
-        .exclude(phase=Phase.POC)
-        .order_by("history_date")
-        .values("history_date")[:1]
+    # Later than some record of the pilot past proof of concept is later than the first:
+    # as EXISTS, PostgreSQL hash-joins it rather than looking the first one up per record
+    # (every goalpost ever created is a candidate, 4 times faster on the benchmark).
+    after_approval = Exists(
+        Pilot.history.filter(id=OuterRef("pilot_id"), history_date__lt=OuterRef("history_date")).exclude(
+            phase=Phase.POC
+        )
     )
     for kind, model, frozen_fields in _GOALPOSTS:
-        touched = model.history.filter(history_type__in=["~", "-"]).annotate(approved_at=approved_at)
+        touched = model.history.filter(history_type__in=list(GOALPOST_ACTIONS))
         if pilot_ids is not None:
             touched = touched.filter(pilot_id__in=pilot_ids)
-        touched = touched.filter(history_date__gt=F("approved_at")).values("id")
+        touched = touched.filter(after_approval).order_by().values("id")
         by_object: dict[int, list[Any]] = {}
         for record in (
             model.history.filter(id__in=Subquery(touched))
@@ -595,7 +604,7 @@ def _goalpost_changes(pilot_ids: list[int] | None) -> dict[int, list[tuple[str, 
             previous = None
             for record in versions:
                 since = approved.get(record.pilot_id)
-                if since is not None and record.history_date > since and record.history_type in ("~", "-"):
+                if since is not None and record.history_date > since and record.history_type in GOALPOST_ACTIONS:
                     changed: list[tuple[str, Any, Any]] = []
                     if record.history_type == "~" and previous is not None:
                         changed = [
@@ -603,7 +612,14 @@ def _goalpost_changes(pilot_ids: list[int] | None) -> dict[int, list[tuple[str, 
                             for name in frozen_fields
                             if getattr(previous, _attname(record, name)) != getattr(record, _attname(record, name))
                         ]
-                    if record.history_type == "-" or changed:
+                    elif record.history_type == "+":
+                        # What the new goalpost set, from nothing.
+                        changed = [
+                            (name, None, getattr(record, _attname(record, name)))
+                            for name in frozen_fields
+                            if getattr(record, _attname(record, name)) not in (None, "")
+                        ]
+                    if record.history_type != "~" or changed:
                         found.setdefault(record.pilot_id, []).append((kind, record, changed))
                 previous = record
     return found
@@ -615,7 +631,7 @@ def _attname(record: Any, name: str) -> str:
 
 
 def changed_after_approval(pilot: Pilot) -> ApprovalChanges:
-    """Every change of the pilot's baselines, targets and kill criteria after its first gate, newest first.
+    """Every goalpost added, changed or deleted after the pilot's first gate, newest first.
 
     What "Changed after approval" lists on the pilot page: who, when, old → new and
     the reason given (the history record's change reason). At most six queries.
@@ -630,7 +646,7 @@ def changed_after_approval(pilot: Pilot) -> ApprovalChanges:
             at=record.history_date,
             who=record.history_user,
             subject=f"{kind} “{_record_title(record)}”",
-            action=_ACTIONS.get(record.history_type, "changed"),
+            action=GOALPOST_ACTIONS[record.history_type],
             reason=record.history_change_reason or "",
         )
         pending.append((entry, record, changed))

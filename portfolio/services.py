@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -509,12 +509,23 @@ class ItemProblem:
     message: str
 
 
-class BatchInvalid(Exception):
+Reason = TypeVar("Reason")
+
+
+class BatchRefused(Exception, Generic[Reason]):
+    """The batch is refused as a whole for ``reasons``, one per item or date at fault; nothing was recorded."""
+
+    counted: ClassVar[str]
+
+    def __init__(self, reasons: Sequence[Reason]) -> None:
+        super().__init__(f"{len(reasons)} {self.counted}; nothing was recorded.")
+        self.reasons = list(reasons)
+
+
+class BatchInvalid(BatchRefused[ItemProblem]):
     """Some items break the reading rules; nothing was recorded."""
 
-    def __init__(self, problems: Sequence[ItemProblem]) -> None:
-        super().__init__(f"{len(problems)} reading(s) cannot be recorded; nothing was recorded.")
-        self.problems = list(problems)
+    counted = "reading(s) cannot be recorded"
 
 
 @dataclass(frozen=True)
@@ -528,12 +539,10 @@ class BatchConflict:
     value: float
 
 
-class BatchConflicts(Exception):
+class BatchConflicts(BatchRefused[BatchConflict]):
     """Some dates already have a different reading and replacing was not asked for; nothing was recorded."""
 
-    def __init__(self, conflicts: Sequence[BatchConflict]) -> None:
-        super().__init__(f"{len(conflicts)} date(s) already have a different reading; nothing was recorded.")
-        self.conflicts = list(conflicts)
+    counted = "date(s) already have a different reading"
 
 
 @dataclass(frozen=True)

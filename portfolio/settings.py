@@ -133,10 +133,12 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind a reverse proxy the client's address is the last hop it appended to
-# X-Forwarded-For; set AXES_PROXY_COUNT to the number of proxies in front of the app.
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# Behind reverse proxies the client's address is the hop the outermost one appended to
+# X-Forwarded-For; set AXES_PROXY_COUNT to the number of proxies in front of the app
+# (0: the header is ignored, as a client can forge it). See portfolio/client_address.py;
+# django-ipware is not installed, so axes' own AXES_IPWARE_* settings would do nothing.
+TRUSTED_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portfolio.client_address.client_address"
 # Content-Security-Policy: scripts only from our own static files (htmx is vendored),
 # never inline. Inline style attributes stay allowed: the admin and the SVG charts use them.
 CONTENT_SECURITY_POLICY = {
@@ -166,7 +168,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -203,16 +205,38 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # up quickly and the periodic scan catches up (DESIGN section 10).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
 CELERY_TASK_PUBLISH_RETRY = False
-# Longer than the longest task and than any countdown we use; see DESIGN 10.
+# A worker (and beat) whose broker restarts keeps trying to reconnect for as long as it
+# takes (Celery's default gives up after 100 tries, about 45 minutes, and the worker exits).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A task still running when the broker connection drops finishes rather than being killed:
+# every task is idempotent, so the redelivery of its unacknowledged message is harmless,
+# while killing a digest run mid-send is what can send a digest twice (DESIGN 6).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Longer than the longest task and than any countdown we use; see DESIGN 10
+# (tests/faults/test_celery_limits.py holds every delay to it).
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+# How long a digest's claim holds (DESIGN 6): a claim left by a worker that died is taken
+# over once it runs out. Shorter than the visibility timeout, after which the run of the
+# worker that died comes back to the queue and sends what is left.
+DIGEST_LEASE_SECONDS = env.int("DIGEST_LEASE_SECONDS", default=15 * 60)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # The messages of a worker that died go back to the queue once the visibility
+        # timeout has passed, found by a sweep kombu runs only every 100 s by default;
+        # sweep every tenth of the timeout (at most every 10 s: one cheap query).
+        "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 10)),
+        "unacked_restore_throttle": 1,
         "socket_timeout": 3,
         "socket_connect_timeout": 2,
         "retry_on_timeout": False,
-        "max_retries": 1,
+        # A web process's first publish fails at once when Redis is down rather than
+        # sleeping 2 s before a second try (measured by tests/faults); a pooled
+        # connection that Redis dropped is reconnected by redis-py itself. Workers and
+        # beat reconnect with their own retries (CELERY_BROKER_CONNECTION_MAX_RETRIES).
+        "max_retries": 0,
     }
 else:
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -278,8 +302,8 @@ if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    # SECURE_COOKIES=0 only for plain HTTP on localhost (bin/loadtest); never in a deployment.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
 
 # The periodic health scan (DESIGN 5). Other schedules may add their own entries to
 # this dict; an entry expires after one period so a backlog never piles up scans.

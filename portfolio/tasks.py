@@ -19,7 +19,6 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from portfolio import webhooks
-from portfolio.digests.delivery import LEASE, send_one, send_week
 from portfolio.scan import scan_portfolio
 
 logger = logging.getLogger(__name__)
@@ -34,6 +33,16 @@ RETRY_OPTIONS = {
     "retry_jitter": True,
     "max_retries": 5,
 }
+
+
+def jittered(seconds: int) -> int:
+    """``seconds`` and up to a tenth more: retries that failed together do not all come back together."""
+    return seconds + random.randint(0, most_jitter(seconds))
+
+
+def most_jitter(seconds: int) -> int:
+    """The most ``jittered`` adds; a countdown plus this stays under the visibility timeout (DESIGN 10)."""
+    return max(seconds // 10, 1)
 
 
 @shared_task(**RETRY_OPTIONS, soft_time_limit=240, time_limit=300)
@@ -70,11 +79,15 @@ def _publish_rescan(pilot_id: int) -> None:
 # --- Weekly digests (DESIGN 6) ---------------------------------------------------------
 # The claims on DigestDelivery rows make overlapping runs harmless (two beats, a manual
 # run, a redelivered task): each digest is sent by whichever run claims it first.
+# The digest code is imported inside its tasks: it draws charts with matplotlib, which
+# would otherwise load into every worker and every process that queues a rescan.
 
 
 @shared_task(bind=True, acks_late=True, soft_time_limit=900, time_limit=960)
 def send_weekly_digests(self, as_of: str | None = None) -> dict[str, int]:
     """Send this week's owner and executive digests that have not gone out; counts by outcome."""
+    from portfolio.digests.delivery import LEASE, send_week
+
     day = dt.date.fromisoformat(as_of) if as_of else timezone.localdate()
     try:
         report = send_week(as_of=day)
@@ -92,6 +105,8 @@ def send_weekly_digests(self, as_of: str | None = None) -> dict[str, int]:
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def send_digest_delivery(delivery_id: int) -> str:
     """Try one digest again (after a failure, or after another run's lease ran out)."""
+    from portfolio.digests.delivery import send_one
+
     outcome = send_one(delivery_id)
     if outcome.retry_in is not None:
         schedule_digest_retries([(delivery_id, outcome.retry_in)])
@@ -102,7 +117,7 @@ def schedule_digest_retries(retries: list[tuple[int, int]]) -> None:
     """Queue a retry of each (delivery id, seconds); a broker that is down only costs the retry, not the run."""
     for delivery_id, seconds in retries:
         # A little jitter, so a mail server that was down is not hit by every retry at once.
-        countdown = seconds + random.randint(0, max(seconds // 10, 1))
+        countdown = jittered(seconds)
         try:
             send_digest_delivery.apply_async(args=[delivery_id], countdown=countdown, retry=False)
         except Exception:
@@ -156,4 +171,4 @@ def deliver_webhook(self, delivery_id: int) -> str:
         logger.warning("Webhook delivery %s failed %s times; giving up", delivery_id, self.request.retries + 1)
         return "gave up"
     countdown = webhooks.backoff_seconds(self.request.retries)
-    raise self.retry(countdown=countdown + random.randint(0, max(countdown // 10, 1)), max_retries=None)
+    raise self.retry(countdown=jittered(countdown), max_retries=None)

@@ -44,9 +44,15 @@ def test_every_service_has_a_health_check(services):
         assert service.get("healthcheck", {}).get("test"), f"{name} has no health check"
 
 
+GUNICORN = "gunicorn -c gunicorn.conf.py portfolio.wsgi"
+
+
 def test_web_runs_gunicorn_on_the_wsgi_app_after_migrating(services):
     command = _command(services["web"])
-    assert "gunicorn portfolio.wsgi:application" in command
+    # Its settings come from gunicorn.conf.py (tests/test_gunicorn_config.py), not flags.
+    assert f"exec {GUNICORN}" in command
+    assert "--workers" not in command and "--bind" not in command
+    assert (ROOT / "gunicorn.conf.py").exists()
     assert command.index("migrate") < command.index("gunicorn")
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     assert (ROOT / "portfolio" / "wsgi.py").exists()
@@ -93,3 +99,16 @@ def test_the_image_it_builds_exists_and_installs_the_pinned_requirements():
     assert re.search(r"^FROM python:3\.11[\w.-]*$", dockerfile, re.M)
     assert "pip install -r requirements.txt" in dockerfile
     assert "collectstatic" in dockerfile
+
+
+def test_the_image_serves_with_the_same_gunicorn_configuration():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.M)
+    assert cmd, "the Dockerfile has no exec-form CMD"
+    assert " ".join(yaml.safe_load(cmd.group(1))) == GUNICORN
+
+
+def test_the_secret_key_in_env_never_goes_into_the_image():
+    # `COPY . .` would bake .env (SECRET_KEY) into a layer of the image.
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".env" in ignored

@@ -33,19 +33,33 @@ def require_postgresql() -> None:
         pytest.skip("integration test: the worker process shares the test database, which needs PostgreSQL")
 
 
-def _test_database_url() -> str:
+def shared_database_url() -> str:
+    """The URL of the database this test uses, for the processes it starts."""
     s = connection.settings_dict
     auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @contextmanager
-def running_worker(broker_url: str, log_path: Path, *extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A `celery worker` process on the test database; stopped (and reaped) afterwards."""
+def running_worker(
+    broker_url: str, log_path: Path, *extra: str, env: dict[str, str] | None = None, flush: bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A `celery worker` process on the test database; stopped (and reaped) afterwards.
+
+    ``env`` adds to its environment (a mail server, a shorter lease...); ``flush=False``
+    keeps what is already queued, for a worker that takes over from one that died.
+    """
     import redis
 
-    redis.Redis.from_url(broker_url).flushdb()
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "REDIS_URL": broker_url, "DEBUG": "1"}
+    if flush:
+        redis.Redis.from_url(broker_url).flushdb()
+    env = {
+        **os.environ,
+        "DATABASE_URL": shared_database_url(),
+        "REDIS_URL": broker_url,
+        "DEBUG": "1",
+        **(env or {}),
+    }
     log = log_path.open("wb")
     process = subprocess.Popen(
         [

@@ -333,7 +333,7 @@ def _record(
             items=items, recorded_by=request.user, source=Source.API, replace=replace, today=today
         )
     except services.BatchInvalid as invalid:
-        return _invalid(_problem_rows(invalid.problems, positions))
+        return _invalid(_problem_rows(invalid.reasons, positions))
     except services.BatchConflicts as conflicted:
         conflicts = [
             {
@@ -343,7 +343,7 @@ def _record(
                 "existing_value": c.existing_value,
                 "value": c.value,
             }
-            for c in conflicted.conflicts
+            for c in conflicted.reasons
         ]
         return Answer(409, {"detail": f"{conflicted} Send replace: true to overwrite them.", "conflicts": conflicts})
     counts = {"created": result.created, "replaced": result.replaced, "unchanged": result.unchanged}

@@ -55,12 +55,14 @@ class BenchContext:
     database_url: str = ""
 
 
+def wall_seconds(run: Callable[[], object]) -> float:
+    """Wall time of one call."""
+    started = time.perf_counter()
+    run()
+    return time.perf_counter() - started
+
+
 def median_seconds(run: Callable[[], object], repeat: int) -> float:
     """Median wall time of ``repeat`` calls after one warm-up call."""
     run()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median([wall_seconds(run) for _ in range(repeat)])

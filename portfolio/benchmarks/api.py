@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
@@ -19,14 +18,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portfolio.benchmarks import BenchContext, Measurement
+from portfolio.benchmarks import BenchContext, Measurement, wall_seconds
+from portfolio.benchmarks.floor import replay, statements_sent
 from portfolio.models import BusinessUnit, Kpi, Pilot, TokenScope
 from portfolio.services import api_token_create
 
 BATCH = 1000
 BUDGET_SECONDS = 0.2
 MOST_RUNS = 10
-STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 PILOT_KEY = "bench-api-ingestion"
 
 
@@ -44,17 +43,17 @@ def measure(context: BenchContext) -> list[Measurement]:
                 _post(client, headers, pilot, "bench-captured", end)
             transaction.set_rollback(True)
         # Read now: the log is cleared at the start of every request that follows.
-        queries = [q["sql"] for q in captured.captured_queries]
-        statements = [sql for sql in queries if sql.lstrip().startswith(STATEMENTS)]
+        queries = len(captured.captured_queries)
+        statements = statements_sent(captured)
 
         _new_kpi(pilot, "bench-warm-up")
         _post(client, headers, pilot, "bench-warm-up", end)
         times = []
         for run in range(runs):
             _new_kpi(pilot, f"bench-{run}")
-            times.append(_timed_post(client, headers, pilot, f"bench-{run}", end))
+            times.append(wall_seconds(lambda key=f"bench-{run}": _post(client, headers, pilot, key, end)))
         times.sort()
-        floors = sorted(_timed_replay(statements) for _ in range(runs))
+        floors = sorted(wall_seconds(lambda: replay(statements)) for _ in range(runs))
     finally:
         Pilot.objects.filter(pk=pilot.pk).delete()
     seconds, floor = times[len(times) // 2], floors[len(floors) // 2]
@@ -64,7 +63,7 @@ def measure(context: BenchContext) -> list[Measurement]:
             seconds=seconds,
             floor_seconds=floor,
             budget_seconds=BUDGET_SECONDS,
-            queries=len(queries),
+            queries=queries,
             note=(
                 f"{BATCH / seconds:,.0f} readings/s (budget ≥ {BATCH / BUDGET_SECONDS:,.0f}); median of {runs} "
                 f"batches of new dates, each a fresh KPI; floor = the request's {len(statements)} statements bare"
@@ -108,22 +107,3 @@ def _post(client: Client, headers: dict[str, str], pilot: Pilot, kpi_key: str, e
     )
     if response.status_code != 200 or response.json()["created"] != BATCH:
         raise RuntimeError(f"the batch was refused: {response.status_code} {response.content[:500]!r}")
-
-
-def _timed_post(client: Client, headers: dict[str, str], pilot: Pilot, kpi_key: str, end: dt.date) -> float:
-    started = time.perf_counter()
-    _post(client, headers, pilot, kpi_key, end)
-    return time.perf_counter() - started
-
-
-def _timed_replay(statements: list[str]) -> float:
-    started = time.perf_counter()
-    with transaction.atomic():
-        raw = connection.connection.cursor()
-        for sql in statements:
-            raw.execute(sql)
-            if raw.description is not None:
-                raw.fetchall()
-        raw.close()
-        transaction.set_rollback(True)
-    return time.perf_counter() - started

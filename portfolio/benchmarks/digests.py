@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
+from portfolio.benchmarks.floor import replay, statements_sent
 from portfolio.digests.delivery import SENT, RunReport, send_week
 from portfolio.digests.plan import plan_week
 from portfolio.models import DigestKind, Flag
@@ -25,7 +26,6 @@ DIGESTS_BUDGET_SECONDS = 30.0
 # A run takes seconds: a few give a stable median.
 MOST_RUNS = 3
 LOCMEM = "django.core.mail.backends.locmem.EmailBackend"
-STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
 
 def measure(context: BenchContext) -> list[Measurement]:
@@ -38,7 +38,7 @@ def measure(context: BenchContext) -> list[Measurement]:
     with CaptureQueriesContext(connection) as captured:
         report = send_and_roll_back(context)
     first_seconds = time.perf_counter() - started
-    statements = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().startswith(STATEMENTS)]
+    statements = statements_sent(captured)
 
     seconds = median_seconds(lambda: send_and_roll_back(context), runs)
     floor = median_seconds(lambda: replay(statements), runs)
@@ -81,15 +81,3 @@ def send_and_roll_back(context: BenchContext) -> RunReport:
     finally:
         mail.outbox = []
     return report
-
-
-def replay(statements: list[str]) -> None:
-    """Send the statements as they were sent, fetching every row; roll the writes back."""
-    with transaction.atomic():
-        raw = connection.connection.cursor()
-        for sql in statements:
-            raw.execute(sql)
-            if raw.description is not None:
-                raw.fetchall()
-        raw.close()
-        transaction.set_rollback(True)

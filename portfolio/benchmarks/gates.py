@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from portfolio import extensions
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
 from portfolio.benchmarks.scan import replay
-from portfolio.models import Pilot
+from portfolio.models import PHASE_ORDER, Pilot, Status
 from portfolio.selectors import changed_after_approval_counts
 
 # A share of the dashboard's 100 ms: what blocks each pilot must not be most of it.
@@ -24,6 +24,10 @@ BLOCKERS_BUDGET_SECONDS = 0.05
 
 def measure(context: BenchContext) -> list[Measurement]:
     pilot_ids = list(Pilot.objects.values_list("id", flat=True))
+    # What the unfiltered dashboard asks about: the active pilots with a gate ahead.
+    facing_a_gate = list(
+        Pilot.objects.filter(status=Status.ACTIVE).exclude(phase=PHASE_ORDER[-1]).values_list("id", flat=True)
+    )
     return [
         _timed(
             "gate blockers of every pilot (extensions.gate_blockers)",
@@ -31,6 +35,13 @@ def measure(context: BenchContext) -> list[Measurement]:
             context,
             budget=BLOCKERS_BUDGET_SECONDS,
             note=f"{len(pilot_ids)} pilots",
+        ),
+        _timed(
+            "gate blockers the dashboard asks for",
+            lambda: extensions.gate_blockers(facing_a_gate, context.as_of),
+            context,
+            budget=BLOCKERS_BUDGET_SECONDS,
+            note=f"{len(facing_a_gate)} active pilots with a gate ahead",
         ),
         _timed("overrides (extensions.gate_overrides)", extensions.gate_overrides, context),
         _timed("goalposts changed after approval, counts", changed_after_approval_counts, context),

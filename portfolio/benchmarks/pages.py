@@ -16,13 +16,13 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
+from portfolio.benchmarks.floor import READS, replay_reads, statements_sent
 from portfolio.models import Kpi, Pilot
 
 PAGE_BUDGET_SECONDS = 0.100
 NO_CACHE = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 # A cold page draws every chart (a tenth of a second or more each): three runs give a median.
 MOST_COLD_RUNS = 3
-READS = ("SELECT", "WITH")
 
 
 def measure(context: BenchContext) -> list[Measurement]:
@@ -44,7 +44,7 @@ def measure(context: BenchContext) -> list[Measurement]:
             Measurement(
                 what=f"{what}, cached",
                 seconds=median_seconds(lambda url=url: _get(client, url), repeat),
-                floor_seconds=median_seconds(lambda statements=statements: replay(statements), repeat),
+                floor_seconds=median_seconds(lambda statements=statements: replay_reads(statements), repeat),
                 budget_seconds=PAGE_BUDGET_SECONDS,
                 queries=queries,
                 note=f"median of {repeat}; {note} ({charts} charts); floor = its {len(statements)} reads bare",
@@ -57,7 +57,7 @@ def measure(context: BenchContext) -> list[Measurement]:
             Measurement(
                 what=f"{what}, cold",
                 seconds=cold,
-                floor_seconds=median_seconds(lambda statements=cold_statements: replay(statements), cold_runs),
+                floor_seconds=median_seconds(lambda statements=cold_statements: replay_reads(statements), cold_runs),
                 queries=cold_queries,
                 note=f"median of {cold_runs}; nothing cached: every figure computed and every chart drawn anew",
             )
@@ -85,15 +85,5 @@ def _request(client: Client, url: str) -> tuple[str, list[str], int]:
     with CaptureQueriesContext(connection) as captured:
         html = _get(client, url)
     # The reads are the page's floor; bookkeeping such as savepoints would not replay alone.
-    statements = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().startswith(READS)]
+    statements = statements_sent(captured, READS)
     return html, statements, len(captured.captured_queries)
-
-
-def replay(statements: list[str]) -> None:
-    """Send the statements as they were sent on a raw cursor, fetching every row."""
-    with connection.cursor() as wrapped:
-        raw = wrapped.cursor
-        for sql in statements:
-            raw.execute(sql)
-            if raw.description is not None:
-                raw.fetchall()

@@ -19,10 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
+from portfolio.benchmarks.floor import replay, statements_sent
 from portfolio.models import ScanRun
 from portfolio.scan import scan_portfolio
 
@@ -30,7 +31,6 @@ SCAN_BUDGET_SECONDS = 10.0
 RSS_BUDGET_MB = 300.0
 # A scan takes seconds, not milliseconds: a handful of runs give a stable median.
 MOST_SCAN_RUNS = 5
-STATEMENTS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 ROOT = Path(__file__).resolve().parent.parent.parent
 CELERY = (sys.executable, "-m", "celery", "-A", "portfolio")
 # One worker alone: nothing to gossip or synchronise with, and no beat.
@@ -46,7 +46,7 @@ def measure(context: BenchContext) -> list[Measurement]:
 
     with CaptureQueriesContext(connection) as captured:
         steady = scan_portfolio(as_of=context.as_of)
-    statements = [query["sql"] for query in captured.captured_queries if query["sql"].lstrip().startswith(STATEMENTS)]
+    statements = statements_sent(captured)
 
     seconds = median_seconds(lambda: scan_portfolio(as_of=context.as_of), runs)
     floor = median_seconds(lambda: replay(statements), runs)
@@ -72,18 +72,6 @@ def measure(context: BenchContext) -> list[Measurement]:
     if context.database_url:
         measurements.append(worker_scan_memory(context.database_url))
     return measurements
-
-
-def replay(statements: list[str]) -> None:
-    """Send the statements as they were sent, fetching every row; roll the writes back."""
-    with transaction.atomic():
-        raw = connection.connection.cursor()
-        for sql in statements:
-            raw.execute(sql)
-            if raw.description is not None:
-                raw.fetchall()
-        raw.close()
-        transaction.set_rollback(True)
 
 
 def worker_scan_memory(database_url: str, timeout: float = 300.0) -> Measurement:

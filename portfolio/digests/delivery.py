@@ -34,7 +34,7 @@ from .render import RenderedDigest, inline_images
 
 logger = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=15)
+LEASE = dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
 MAX_ATTEMPTS = 6
 # 1, 2, 4, 8, 16 then 30 minutes: well under the broker's visibility timeout (DESIGN 10).
 FIRST_RETRY_SECONDS = 60

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from django.apps import apps
@@ -55,6 +56,19 @@ PILOT_FIELDS = (
 )
 KPI_FIELDS = ("name", "unit", "direction", "baseline", "baseline_on", "target", "target_on")
 KILL_CRITERION_FIELDS = ("description", "kpi_id", "comparator", "threshold", "evaluate_on")
+# Rows without a key of their own are the same row when these fields are equal.
+CHECKIN_IDENTITY = ("pilot_id", "on", "sponsor_id", "confidence", "note")
+ATTESTATION_IDENTITY = ("pilot_id", "criterion_id", "attested_by_id", "attested_on", "evidence")
+GATE_REVIEW_IDENTITY = (
+    "pilot_id",
+    "decided_on",
+    "from_phase",
+    "to_phase",
+    "decision",
+    "decided_by_id",
+    "rationale",
+    "override_justification",
+)
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -380,12 +394,7 @@ class _Writer:
             for pilot_data in data
             for checkin in pilot_data.checkins
         ]
-        _replace(
-            CheckIn,
-            CheckIn.objects.filter(pilot_id__in=existing_ids),
-            wanted,
-            lambda c: (c.pilot_id, c.on, c.sponsor_id, c.confidence, c.note),
-        )
+        _replace(CheckIn, existing_ids, wanted, CHECKIN_IDENTITY)
 
     def attestations(self, data: list[PilotData], pilots: dict[str, Pilot], existing_ids: list[int]) -> None:
         attestation_model = apps.get_model("gates", "Attestation")
@@ -403,12 +412,7 @@ class _Writer:
             for pilot_data in data
             for attestation in pilot_data.attestations
         ]
-        _replace(
-            attestation_model,
-            attestation_model.objects.filter(pilot_id__in=existing_ids),
-            wanted,
-            lambda a: (a.pilot_id, a.criterion_id, a.attested_by_id, a.attested_on, a.evidence),
-        )
+        _replace(attestation_model, existing_ids, wanted, ATTESTATION_IDENTITY)
 
     def gate_reviews(self, data: list[PilotData], pilots: dict[str, Pilot], existing_ids: list[int]) -> None:
         review_model = apps.get_model("gates", "GateReview")
@@ -434,21 +438,7 @@ class _Writer:
                 )
                 wanted.append(row)
                 given[id(row)] = review.given
-        kept = _replace(
-            review_model,
-            review_model.objects.filter(pilot_id__in=existing_ids),
-            wanted,
-            lambda r: (
-                r.pilot_id,
-                r.decided_on,
-                r.from_phase,
-                r.to_phase,
-                r.decision,
-                r.decided_by_id,
-                r.rationale,
-                r.override_justification,
-            ),
-        )
+        kept = _replace(review_model, existing_ids, wanted, GATE_REVIEW_IDENTITY)
         changed = []
         for current, row in kept:
             fields = given[id(row)]
@@ -460,13 +450,19 @@ class _Writer:
 
     # -- bulk writes with history --------------------------------------------------------------------
 
+    # One moment for every history record of the import: a pilot imported past its first
+    # gate was approved with the goalposts the same file brings, not before them.
     def bulk_create(self, model: type, objects: list) -> None:
         if objects:
-            bulk_create_with_history(objects, model, batch_size=1000, default_change_reason=CHANGE_REASON)
+            bulk_create_with_history(
+                objects, model, batch_size=1000, default_change_reason=CHANGE_REASON, default_date=self.now
+            )
 
     def bulk_update(self, model: type, objects: list, fields: list[str]) -> None:
         if objects:
-            bulk_update_with_history(objects, model, fields, batch_size=1000, default_change_reason=CHANGE_REASON)
+            bulk_update_with_history(
+                objects, model, fields, batch_size=1000, default_change_reason=CHANGE_REASON, default_date=self.now
+            )
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -485,15 +481,18 @@ def _assign(instance: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _replace(model: type, current: Any, wanted: list, identity: Any) -> list[tuple[Any, Any]]:
-    """Make the rows of ``current`` equal ``wanted``, keeping the rows that are already identical.
+def _replace(
+    model: type, pilot_ids: list[int], wanted: list, identity_fields: tuple[str, ...]
+) -> list[tuple[Any, Any]]:
+    """Make the pilots' rows of ``model`` equal ``wanted``, keeping the rows that are already identical.
 
-    Rows are compared by ``identity`` as a multiset: unmatched current rows are
-    deleted and unmatched wanted ones created, in the document's order. Returns the
-    kept rows, each with the wanted row it matched.
+    Rows are compared by their ``identity_fields`` as a multiset: unmatched current
+    rows are deleted and unmatched wanted ones created, in the document's order.
+    Returns the kept rows, each with the wanted row it matched.
     """
+    identity = attrgetter(*identity_fields)
     available: dict[Hashable, list] = defaultdict(list)
-    for row in current:
+    for row in model.objects.filter(pilot_id__in=pilot_ids):
         available[identity(row)].append(row)
     to_create = []
     kept = []

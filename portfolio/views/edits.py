@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
@@ -26,6 +27,8 @@ from portfolio.preregistration import ReasonRequired, goalposts_frozen
 from portfolio.roles import is_portfolio_office
 from portfolio.templatetags.portfolio_format import person, shown
 from portfolio.views.access import kill_criterion_for, kpi_for, pilot_for
+
+Created = TypeVar("Created")
 
 STALE_MESSAGE = (
     "Someone else saved this {thing} after you opened the form, so your changes are not saved yet. "
@@ -103,6 +106,49 @@ def _save_edit(
     return form, [], True
 
 
+def _edit_goalpost(
+    request: HttpRequest,
+    build: Callable[..., VersionedForm],
+    update: Callable[..., object],
+    thing: str,
+) -> tuple[VersionedForm, list[ConflictRow], bool]:
+    """A KPI's or kill criterion's edit: the saved values on GET, saved with its reason on POST.
+
+    ``build(data=None)`` makes the form; ``update`` is the service, given the
+    version read, the changes, who made them and the reason (needed once frozen).
+    """
+    if request.method == "GET":
+        return build(), [], False
+    return _save_edit(
+        request,
+        build(request.POST),
+        build,
+        lambda f: update(
+            version=f.cleaned_data["version"],
+            changes=f.changes(),
+            updated_by=request.user,
+            reason=f.cleaned_data.get("reason", ""),
+        ),
+        thing,
+    )
+
+
+def _create_goalpost(request: HttpRequest, form: forms.Form, create: Callable[..., Created]) -> Created | None:
+    """A new KPI or kill criterion from a posted form, with its reason; None (the errors on the form) otherwise."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        return create(
+            **{k: v for k, v in data.items() if k != "reason"}, created_by=request.user, reason=data.get("reason", "")
+        )
+    except ReasonRequired as problem:
+        form.add_error("reason", str(problem))
+    except ValidationError as error:
+        _add_errors(form, error)
+    return None
+
+
 def _page(
     request: HttpRequest, pilot: Pilot, form: forms.Form, conflict: list[ConflictRow], **extra: Any
 ) -> HttpResponse:
@@ -148,22 +194,10 @@ def kpi_create(request: HttpRequest, key: str) -> HttpResponse:
     pilot = pilot_for(request, key)
     frozen = goalposts_frozen(pilot.phase)
     form = KpiForm(request.POST or None, frozen=frozen, creating=True, initial={"direction": "increase"})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            kpi = services.kpi_create(
-                pilot=pilot,
-                **{k: v for k, v in data.items() if k != "reason"},
-                created_by=request.user,
-                reason=data.get("reason", ""),
-            )
-        except ReasonRequired as problem:
-            form.add_error("reason", str(problem))
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, f"KPI “{kpi.name}” added.")
-            return redirect(f"{pilot.get_absolute_url()}#kpi-{kpi.pk}")
+    kpi = _create_goalpost(request, form, partial(services.kpi_create, pilot=pilot))
+    if kpi is not None:
+        messages.success(request, f"KPI “{kpi.name}” added.")
+        return redirect(f"{pilot.get_absolute_url()}#kpi-{kpi.pk}")
     return _page(request, pilot, form, [], title="Add a KPI", submit="Add KPI", frozen=frozen)
 
 
@@ -176,25 +210,10 @@ def kpi_edit(request: HttpRequest, key: str, kpi_key: str) -> HttpResponse:
     def build(data: Any = None) -> KpiForm:
         return KpiForm(data, frozen=frozen, creating=False, initial=_kpi_initial(kpi))
 
-    if request.method == "GET":
-        form, conflict = build(), []
-    else:
-        form, conflict, saved = _save_edit(
-            request,
-            build(request.POST),
-            build,
-            lambda f: services.kpi_update(
-                kpi=kpi,
-                version=f.cleaned_data["version"],
-                changes=f.changes(),
-                updated_by=request.user,
-                reason=f.cleaned_data.get("reason", ""),
-            ),
-            "KPI",
-        )
-        if saved:
-            messages.success(request, f"KPI “{form.cleaned_data['name']}” saved.")
-            return redirect(f"{pilot.get_absolute_url()}#kpi-{kpi.pk}")
+    form, conflict, saved = _edit_goalpost(request, build, partial(services.kpi_update, kpi=kpi), "KPI")
+    if saved:
+        messages.success(request, f"KPI “{form.cleaned_data['name']}” saved.")
+        return redirect(f"{pilot.get_absolute_url()}#kpi-{kpi.pk}")
     return _page(request, pilot, form, conflict, title=f"Edit KPI “{kpi.name}”", submit="Save KPI", frozen=frozen)
 
 
@@ -209,22 +228,9 @@ def kill_criterion_create(request: HttpRequest, key: str) -> HttpResponse:
     pilot = pilot_for(request, key)
     frozen = goalposts_frozen(pilot.phase)
     form = KillCriterionForm(request.POST or None, pilot=pilot, frozen=frozen, creating=True)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.kill_criterion_create(
-                pilot=pilot,
-                **{k: v for k, v in data.items() if k != "reason"},
-                created_by=request.user,
-                reason=data.get("reason", ""),
-            )
-        except ReasonRequired as problem:
-            form.add_error("reason", str(problem))
-        except ValidationError as error:
-            _add_errors(form, error)
-        else:
-            messages.success(request, "Kill criterion added.")
-            return redirect(f"{pilot.get_absolute_url()}#kill-criteria")
+    if _create_goalpost(request, form, partial(services.kill_criterion_create, pilot=pilot)) is not None:
+        messages.success(request, "Kill criterion added.")
+        return redirect(f"{pilot.get_absolute_url()}#kill-criteria")
     return _page(request, pilot, form, [], title="Add a kill criterion", submit="Add kill criterion", frozen=frozen)
 
 
@@ -238,24 +244,11 @@ def kill_criterion_edit(request: HttpRequest, key: str, criterion_key: str) -> H
         initial = _criterion_initial(criterion)
         return KillCriterionForm(data, pilot=pilot, frozen=frozen, creating=False, initial=initial)
 
-    if request.method == "GET":
-        form, conflict = build(), []
-    else:
-        form, conflict, saved = _save_edit(
-            request,
-            build(request.POST),
-            build,
-            lambda f: services.kill_criterion_update(
-                criterion=criterion,
-                version=f.cleaned_data["version"],
-                changes=f.changes(),
-                updated_by=request.user,
-                reason=f.cleaned_data.get("reason", ""),
-            ),
-            "kill criterion",
-        )
-        if saved:
-            messages.success(request, "Kill criterion saved.")
-            return redirect(f"{pilot.get_absolute_url()}#kill-criteria")
+    form, conflict, saved = _edit_goalpost(
+        request, build, partial(services.kill_criterion_update, criterion=criterion), "kill criterion"
+    )
+    if saved:
+        messages.success(request, "Kill criterion saved.")
+        return redirect(f"{pilot.get_absolute_url()}#kill-criteria")
     title = f"Edit kill criterion “{criterion.key}”"
     return _page(request, pilot, form, conflict, title=title, submit="Save kill criterion", frozen=frozen)

@@ -12,9 +12,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from portfolio import services
+from portfolio.exchange import import_document
 from portfolio.models import Kpi, Phase, Pilot
+from portfolio.preregistration import ReasonRequired
 from portfolio.selectors import changed_after_approval, changed_after_approval_counts
 from tests.factories import TODAY, GateReviewFactory, KillCriterionFactory, KpiFactory, PilotFactory, UserFactory
+from tests.portfolio.exchange_samples import FORMAT, invoice_matching_pilot, people
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_password_hashing")]
 
@@ -175,3 +179,125 @@ def test_the_pilot_page_says_goalposts_are_still_free_before_the_first_gate(pilo
     client.force_login(outsider)
     page = client.get(pilot.get_absolute_url()).content.decode()
     assert "may still change freely" in page
+
+
+# -- goalposts added after approval ------------------------------------------------------------
+
+
+def test_a_kpi_added_before_the_first_gate_is_not_listed(pilot, kpi, owner):
+    with at(1):
+        services.kpi_create(pilot=pilot, key="handling-time", name="Handling time", target=5.0, created_by=owner)
+    with at(2):
+        approve(pilot)
+    assert changed_after_approval(pilot).changes == []
+    assert changed_after_approval_counts() == {}
+
+
+def test_a_kpi_added_after_the_first_gate_needs_a_reason_and_is_listed_with_what_it_set(pilot, kpi, owner):
+    with at(2):
+        approve(pilot)
+    with at(3), pytest.raises(ReasonRequired):
+        services.kpi_create(pilot=pilot, key="handling-time", name="Handling time", target=5.0, created_by=owner)
+    with at(4):
+        services.kpi_create(
+            pilot=pilot,
+            key="handling-time",
+            name="Handling time",
+            unit="min",
+            direction="decrease",
+            baseline=9.0,
+            target=5.0,
+            created_by=owner,
+            reason="The clerks' time is what finance counts.",
+        )
+
+    [entry] = changed_after_approval(pilot).changes
+
+    assert (entry.at, entry.who, entry.subject, entry.action, entry.reason) == (
+        NOON + dt.timedelta(minutes=4),
+        owner,
+        "KPI “Handling time”",
+        "added",
+        "The clerks' time is what finance counts.",
+    )
+    assert [(c.label, c.old, c.new) for c in entry.changes] == [
+        ("Direction", None, "Lower is better"),
+        ("Baseline", None, 9.0),
+        ("Target", None, 5.0),
+    ]
+    assert changed_after_approval_counts() == {pilot.pk: 1}
+
+
+def test_a_kill_criterion_added_after_the_first_gate_is_listed_beside_the_changes(pilot, kpi, owner):
+    with at(2):
+        approve(pilot)
+    with at(3):
+        save(kpi, owner, "Re-based.", target=75.0)
+    with at(4):
+        services.kill_criterion_create(
+            pilot=pilot,
+            key="floor",
+            description="Stop below 50%.",
+            kpi=kpi,
+            comparator="below",
+            threshold=50.0,
+            created_by=owner,
+            reason="The board asked for a floor.",
+        )
+
+    entries = changed_after_approval(pilot).changes
+
+    assert [(e.subject, e.action, e.reason) for e in entries] == [
+        ("Kill criterion “floor”", "added", "The board asked for a floor."),
+        ("KPI “Match rate”", "changed", "Re-based."),
+    ]
+    assert [(c.label, c.new) for c in entries[0].changes] == [
+        ("Description", "Stop below 50%."),
+        ("KPI", "Match rate"),
+        ("Comparator", "below"),
+        ("Threshold", 50.0),
+    ]
+    assert changed_after_approval_counts() == {pilot.pk: 2}
+
+
+def test_goalposts_that_come_with_an_imported_approved_pilot_were_there_at_approval():
+    document = {"format": FORMAT, "people": people(), "pilots": [invoice_matching_pilot()]}
+    import_document(document)
+    pilot = Pilot.objects.get(key="invoice-matching")
+
+    assert changed_after_approval(pilot).changes == []
+    assert changed_after_approval_counts() == {}
+
+
+def test_a_goalpost_a_later_import_adds_to_an_approved_pilot_is_listed():
+    document = {"format": FORMAT, "people": people(), "pilots": [invoice_matching_pilot()]}
+    import_document(document)
+    document["pilots"][0]["kill_criteria"].append(
+        {"key": "cost-cap", "description": "Stop if it costs more than the clerks.", "kpi": None}
+    )
+    import_document(document)
+    pilot = Pilot.objects.get(key="invoice-matching")
+
+    [entry] = changed_after_approval(pilot).changes
+    assert (entry.subject, entry.action, entry.reason) == (
+        "Kill criterion “cost-cap”",
+        "added",
+        "Imported from a portfolio file",
+    )
+
+
+def test_the_pilot_page_lists_an_added_kpi_with_its_values_and_reason(pilot, kpi, owner, outsider):
+    with at(2):
+        approve(pilot)
+    with at(3):
+        services.kpi_create(
+            pilot=pilot, key="nps", name="Clerk NPS", target=40.0, created_by=owner, reason="Adoption matters too."
+        )
+    client = Client()
+    client.force_login(outsider)
+    page = client.get(pilot.get_absolute_url()).content.decode()
+    section = page[page.index('id="approval-changes"') : page.index("</section>", page.index('id="approval-changes"'))]
+    assert "<strong>KPI “Clerk NPS”</strong> added" in section
+    assert '<span class="changes__field">Target:</span> 40' in section
+    assert "<del>" not in section
+    assert "Reason: Adoption matters too." in section

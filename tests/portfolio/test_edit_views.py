@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from portfolio.models import KillCriterion, Kpi, Phase, Pilot
-from portfolio.services import kpi_update, pilot_update
+from portfolio.services import kill_criterion_update, kpi_update, pilot_update
 from tests.factories import KillCriterionFactory, KpiFactory, PilotFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_today")]
@@ -217,6 +217,72 @@ def test_a_kill_criterion_is_added_and_edited(signed_in, pilot):
     assert response.status_code == 302
     criterion.refresh_from_db()
     assert (criterion.description, criterion.threshold, criterion.version) == ("Far too few", 35.0, 2)
+
+
+def test_a_stale_kill_criterion_edit_keeps_the_typing(signed_in, pilot, pmo):
+    kpi = KpiFactory(pilot=pilot)
+    criterion = KillCriterionFactory(pilot=pilot, kpi=kpi, comparator="below", threshold=40.0)
+    kill_criterion_update(criterion=criterion, version=1, changes={"threshold": 30.0}, updated_by=pmo)
+
+    response = signed_in.post(
+        reverse("kill_criterion_edit", args=[pilot.key, criterion.key]),
+        {"description": criterion.description, "kpi": kpi.pk, "comparator": "below", "threshold": "35", "version": "1"},
+    )
+
+    body = text(response)
+    assert "Someone else saved this kill criterion" in body
+    assert '<th scope="row">Threshold</th><td><ins>35</ins></td><td><del>30</del></td>' in body
+    assert 'value="35"' in body
+    assert version_in(body) == "2"
+    assert KillCriterion.objects.get().threshold == 30.0
+
+
+def test_after_the_first_gate_a_kill_criterion_edit_asks_for_the_reason(signed_in, pilot):
+    pilot.phase = Phase.PILOT
+    pilot.save()
+    kpi = KpiFactory(pilot=pilot)
+    criterion = KillCriterionFactory(pilot=pilot, kpi=kpi, comparator="below", threshold=40.0)
+    url = reverse("kill_criterion_edit", args=[pilot.key, criterion.key])
+    fields = {
+        "description": criterion.description,
+        "kpi": kpi.pk,
+        "comparator": "below",
+        "threshold": "35",
+        "version": "1",
+    }
+
+    refused = signed_in.post(url, fields)
+
+    assert 'id="id_reason_error">This pilot has passed its first gate' in text(refused)
+    assert KillCriterion.objects.get().threshold == 40.0
+
+    saved = signed_in.post(url, {**fields, "reason": "The floor was set too high."})
+
+    assert saved.status_code == 302
+    criterion.refresh_from_db()
+    assert (criterion.threshold, criterion.history.latest().history_change_reason) == (
+        35.0,
+        "The floor was set too high.",
+    )
+
+
+def test_after_the_first_gate_a_new_kill_criterion_needs_a_reason(signed_in, pilot):
+    pilot.phase = Phase.PILOT
+    pilot.save()
+    url = reverse("kill_criterion_create", args=[pilot.key])
+    fields = {"key": "floor", "description": "Too few matches"}
+
+    refused = signed_in.post(url, fields)
+
+    assert 'id="id_reason_error">' in text(refused)
+    assert 'value="floor"' in text(refused)
+    assert not KillCriterion.objects.exists()
+
+    added = signed_in.post(url, {**fields, "reason": "The sponsor asked for a stop rule."})
+
+    assert added["Location"] == f"/pilots/{pilot.key}/#kill-criteria"
+    criterion = KillCriterion.objects.get()
+    assert criterion.history.latest().history_change_reason == "The sponsor asked for a stop rule."
 
 
 def test_a_kill_criterion_cannot_pick_another_pilots_kpi(signed_in, pilot):

@@ -250,6 +250,7 @@ def test_an_unchanged_import_changes_nothing(write):
     run(path)
     review_ids = set(GateReview.objects.values_list("id", flat=True))
     checkin_ids = set(CheckIn.objects.values_list("id", flat=True))
+    attestation_ids = set(Attestation.objects.values_list("id", flat=True))
     history = (Pilot.history.count(), Kpi.history.count(), KpiReading.history.count(), KillCriterion.history.count())
 
     run(path)
@@ -257,9 +258,31 @@ def test_an_unchanged_import_changes_nothing(write):
     assert set(Pilot.objects.values_list("version", flat=True)) == {1}
     assert set(GateReview.objects.values_list("id", flat=True)) == review_ids
     assert set(CheckIn.objects.values_list("id", flat=True)) == checkin_ids
+    assert set(Attestation.objects.values_list("id", flat=True)) == attestation_ids
     assert (Pilot.history.count(), Kpi.history.count(), KpiReading.history.count(), KillCriterion.history.count()) == (
         history
     )
+
+
+@pytest.mark.django_db
+def test_a_changed_attestation_or_check_in_is_replaced_and_the_unchanged_ones_kept():
+    import_document(sample_document())
+    pilot = Pilot.objects.get(key="invoice-matching")
+    kept_attestation = pilot.attestations.get(criterion__code="monitoring").pk
+    kept_checkin = pilot.checkins.get(confidence="medium").pk
+    document = sample_document()
+    pilot_of(document, "invoice-matching")["attestations"][0]["evidence"] = "Hourly extract."
+    pilot_of(document, "invoice-matching")["checkins"][1]["note"] = "Well ahead of plan."
+
+    import_document(document)
+
+    attestations = dict(pilot.attestations.values_list("criterion__code", "id"))
+    assert attestations["monitoring"] == kept_attestation
+    assert pilot.attestations.get(pk=attestations["data_pipeline"]).evidence == "Hourly extract."
+    checkins = dict(pilot.checkins.values_list("confidence", "id"))
+    assert checkins["medium"] == kept_checkin
+    assert pilot.checkins.get(pk=checkins["high"]).note == "Well ahead of plan."
+    assert Attestation.objects.filter(pilot=pilot).count() == 2
 
 
 @pytest.mark.django_db

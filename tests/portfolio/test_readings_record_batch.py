@@ -66,7 +66,8 @@ def test_a_conflict_writes_nothing_not_even_the_new_dates(kpi, owner):
     with pytest.raises(BatchConflicts) as refused:
         readings_record_batch(items=batch(kpi, 5), recorded_by=owner, today=TODAY)
 
-    assert [(c.index, c.existing_value, c.value) for c in refused.value.conflicts] == [(0, 40.0, 1.0)]
+    assert [(c.index, c.existing_value, c.value) for c in refused.value.reasons] == [(0, 40.0, 1.0)]
+    assert str(refused.value) == "1 date(s) already have a different reading; nothing was recorded."
     assert KpiReading.objects.count() == 1
 
 
@@ -74,7 +75,8 @@ def test_a_value_that_is_not_a_finite_number_is_refused(kpi, owner):
     with pytest.raises(BatchInvalid) as refused:
         readings_record_batch(items=[BatchReading(kpi, TODAY, float("nan"))], recorded_by=owner, today=TODAY)
 
-    assert [(p.index, p.field) for p in refused.value.problems] == [(0, "value")]
+    assert [(p.index, p.field) for p in refused.value.reasons] == [(0, "value")]
+    assert str(refused.value) == "1 reading(s) cannot be recorded; nothing was recorded."
 
 
 def test_a_batch_that_loses_a_race_for_a_date_is_read_again(kpi, owner, monkeypatch):

@@ -14,7 +14,7 @@ from portfolio.services import reading_record
 from tests.factories import KpiFactory, PilotFactory, UserFactory
 from tests.workers import integration_broker_url, require_postgresql, running_worker, wait_for
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture

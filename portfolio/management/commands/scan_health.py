@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from portfolio.flags import open_flag_counts_by_kind
+from portfolio.management.arguments import as_of_date, counted
 from portfolio.scan import scan_portfolio
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}") from None
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class Command(BaseCommand):
@@ -29,14 +17,14 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", metavar="YYYY-MM-DD", help="Scan as of this date (default: today).")
 
     def handle(self, *args: object, as_of: str | None = None, **options: object) -> None:
-        as_of_date = _date(as_of) if as_of else None
+        day = as_of_date(as_of) if as_of else None
         try:
-            run = scan_portfolio(as_of=as_of_date)
+            run = scan_portfolio(as_of=day)
         except DatabaseError as exc:
             raise CommandError(f"The scan failed: {exc}") from None
         self.stdout.write(
-            f"Scanned {_count(run.pilots_scanned, 'pilot')} as of {run.as_of:%Y-%m-%d}: "
-            f"{_count(run.flags_raised, 'flag')} raised, {run.flags_resolved} resolved."
+            f"Scanned {counted(run.pilots_scanned, 'pilot')} as of {run.as_of:%Y-%m-%d}: "
+            f"{counted(run.flags_raised, 'flag')} raised, {run.flags_resolved} resolved."
         )
         counts = open_flag_counts_by_kind()
         if not counts:

@@ -7,24 +7,12 @@ run lists who would get which digest and writes nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from portfolio.digests import delivery
+from portfolio.management.arguments import as_of_date, counted
 from portfolio.tasks import schedule_digest_retries
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CommandError(f"--as-of must be a date as YYYY-MM-DD, not {text!r}") from None
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 class Command(BaseCommand):
@@ -37,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="List recipients and subjects; send nothing.")
 
     def handle(self, *args: object, as_of: str | None = None, dry_run: bool = False, **options: object) -> None:
-        day = _date(as_of) if as_of else None
+        day = as_of_date(as_of) if as_of else None
         try:
             report = delivery.send_week(as_of=day, dry_run=dry_run)
         except DatabaseError as exc:
@@ -59,11 +47,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"             {outcome.error}")
 
         if dry_run:
-            self.stdout.write(f"Dry run: nothing sent, {_count(report.count(delivery.WOULD_SEND), 'digest')} to send.")
+            self.stdout.write(f"Dry run: nothing sent, {counted(report.count(delivery.WOULD_SEND), 'digest')} to send.")
             return
         failed = report.count(delivery.FAILED)
         summary = (
-            f"Sent {_count(report.count(delivery.SENT), 'digest')}; "
+            f"Sent {counted(report.count(delivery.SENT), 'digest')}; "
             f"{report.count(delivery.ALREADY_SENT)} already sent, "
             f"{report.count(delivery.BUSY)} being sent by another run, {failed} failed."
         )
