@@ -508,3 +508,9 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint}"
+
+    @property
+    def summary(self) -> str:
+        """What the deliveries page says of it: the last error, else the message it carries."""
+        text = self.payload.get("text", "") if isinstance(self.payload, dict) else ""
+        return self.last_error or str(text)

@@ -63,7 +63,7 @@ def broker_ok(timeout: float = 2.0) -> bool:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(max_retries=0, timeout=timeout)
         return True
     except Exception:
         logger.warning("healthz: broker check failed", exc_info=True)

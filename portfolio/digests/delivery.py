@@ -17,6 +17,7 @@ import smtplib
 from dataclasses import dataclass, field
 from email.mime.image import MIMEImage
 from email.utils import formataddr
+from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -139,8 +140,25 @@ def describe(exc: BaseException) -> str:
 # --- The mail -----------------------------------------------------------------------
 
 
+def message_id(delivery_id: int) -> str:
+    """The same Message-ID every time a digest is sent, so a mail client drops a copy sent twice.
+
+    A digest goes out at least once: a worker killed after the mail server accepted it and
+    before the row was marked sent leaves the next run to send it again.
+    """
+    host = urlsplit(settings.SITE_URL).hostname or "pilot-portfolio.invalid"
+    return f"<digest-{delivery_id}@{host}>"
+
+
 def compose(
-    *, subject: str, html: str, text: str, name: str, email: str, connection: BaseEmailBackend | None = None
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    name: str,
+    email: str,
+    delivery_id: int,
+    connection: BaseEmailBackend | None = None,
 ) -> EmailMultiAlternatives:
     """The mail of one digest: text and HTML alternatives, the chart as an inline image the HTML points at."""
     html, images = inline_images(html)
@@ -155,6 +173,7 @@ def compose(
             "Auto-Submitted": "auto-generated",
             "X-Auto-Response-Suppress": "All",
             "List-Unsubscribe": f"<{Links(settings.SITE_URL).preferences}>",
+            "Message-ID": message_id(delivery_id),
         },
     )
     message.attach_alternative(html, "text/html")
@@ -227,6 +246,7 @@ def send_week(
                     text=digest.rendered.text,
                     name=person.name,
                     email=person.email,
+                    delivery_id=row.pk,
                     connection=connection,
                 )
                 if not opened:
@@ -351,6 +371,7 @@ def send_one(delivery_id: int, *, connection: BaseEmailBackend | None = None) ->
             text=row.text_body,
             name=name,
             email=person.email,
+            delivery_id=row.pk,
             connection=connection,
         )
         _deliver(message, connection)

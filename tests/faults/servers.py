@@ -223,6 +223,7 @@ class SlowMailbox:
 
     delay: float
     received: list[tuple[str, str]] = field(default_factory=list)
+    message_ids: list[str] = field(default_factory=list)
     begun: int = 0
     after_taking: Callable[[int], None] | None = None
 
@@ -231,6 +232,7 @@ class SlowMailbox:
         await asyncio.sleep(self.delay)
         message = message_from_bytes(envelope.content, policy=policy.default)
         self.received.append((envelope.rcpt_tos[0], str(message["Subject"])))
+        self.message_ids.append(str(message["Message-ID"]))
         if self.after_taking is not None:
             self.after_taking(len(self.received))
             # The answer is still to come when the hook has killed the client.

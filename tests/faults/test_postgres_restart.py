@@ -78,6 +78,10 @@ def test_while_postgresql_is_down_healthz_says_so_and_the_pages_come_back_with_i
         assert health.status == 503
         assert json.loads(health.text)["database"] == "unreachable"
         assert health.seconds < 5
+        # And for someone signed in, whose session lives in the database that is down.
+        signed_in_health = browser.get("/healthz")
+        assert signed_in_health.status == 503, signed_in_health.text[:2000]
+        assert json.loads(signed_in_health.text)["database"] == "unreachable"
 
         cluster.start()
         assert browser.get("/").status == 200

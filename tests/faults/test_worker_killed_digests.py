@@ -124,3 +124,7 @@ def test_a_worker_killed_after_the_server_took_a_digest_but_before_it_said_so_se
     deliveries = Counter(mailbox.recipients())
     assert deliveries.pop(in_flight) == 2
     assert sorted(deliveries.values()) == [1] * (RECIPIENTS - 1)
+    # Both copies carry the same Message-ID, so the recipient's mail client shows one.
+    copies = {mid for (to, _), mid in zip(mailbox.received, mailbox.message_ids, strict=True) if to == in_flight}
+    assert len(copies) == 1
+    assert len(set(mailbox.message_ids)) == RECIPIENTS

@@ -131,3 +131,22 @@ def test_once_the_server_is_back_the_next_run_sends_what_failed(smtp_server, wee
 
     assert len(mailbox.received) == 3
     assert not DigestDelivery.objects.filter(sent_at__isnull=True).exists()
+
+
+def test_each_digest_carries_a_message_id_of_its_own_that_a_resend_repeats(smtp_server, week, settings):
+    """A digest sent twice (a worker killed after the server took it) is one message to a mail client."""
+    mailbox, _ = smtp_server
+    settings.SITE_URL = "https://portfolio.example.com"
+
+    send_week(as_of=TODAY)
+    first = {rcpt_tos[0]: message["Message-ID"] for _, rcpt_tos, message in mailbox.received}
+    rows = {row.recipient.email: row.pk for row in DigestDelivery.objects.select_related("recipient")}
+    assert first == {email: f"<digest-{pk}@portfolio.example.com>" for email, pk in rows.items()}
+    assert len(set(first.values())) == 3
+
+    # As after a crash between the server's answer and the row marked sent: the next run sends it again.
+    DigestDelivery.objects.filter(recipient__email="olivia@example.com").update(sent_at=None, claimed_until=None)
+    send_week(as_of=TODAY)
+
+    again = [message["Message-ID"] for _, rcpt_tos, message in mailbox.received[3:]]
+    assert again == [first["olivia@example.com"]]

@@ -121,3 +121,23 @@ def test_the_webhook_log_is_the_portfolio_offices(client, owner, pmo):
 
     client.force_login(pmo)
     assert client.get("/settings/webhooks/").status_code == 200
+
+
+def test_the_webhook_log_shows_each_deliverys_error_or_else_its_message(client, pmo):
+    from portfolio.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(url="https://chat.example.com/hook", description="Ops channel")
+    common = {"endpoint": endpoint, "event": "flag.raised"}
+    WebhookDelivery.objects.create(**common, event_id="a", payload={"text": "Claims triage is drifting"})
+    WebhookDelivery.objects.create(**common, event_id="b", payload={"text": "ignored"}, last_error="HTTP 500")
+    # A payload without a text (hand-made, or from an older release) must not break the page.
+    WebhookDelivery.objects.create(**common, event_id="c", payload={"id": "c"})
+    client.force_login(pmo)
+
+    page = client.get("/settings/webhooks/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Claims triage is drifting" in html
+    assert "HTTP 500" in html
+    assert "ignored" not in html
