@@ -17,6 +17,7 @@ what was done, and the budgets in ``loadtest/report.py`` refer to them.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import itertools
 import json
 import os
@@ -31,6 +32,7 @@ from loadtest.names import (
     API_PILOT,
     API_READINGS,
     API_SUMMARY,
+    CHART_IMAGE,
     DASHBOARD,
     DASHBOARD_FILTERED,
     LANDING,
@@ -48,6 +50,8 @@ _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # The form asks to confirm when the date already has another value.
 _ASKS_TO_REPLACE = "already has a reading for"
 _RECORDED = "reading-form__done"
+# Charts not drawn yet are left to an image the browser fetches (templates/portfolio/_chart.html).
+_CHART_IMAGE = re.compile(r'<img class="chart__img" src="([^"]+)"')
 
 
 def _scenario() -> dict[str, Any]:
@@ -103,6 +107,12 @@ class SignedIn(HttpUser):
                 return
         self.client.get(landing, name=LANDING)
 
+    def open_pilot(self, key: str) -> None:
+        """The pilot page, then each chart image it left to the browser, as a browser fetches them."""
+        page = self.client.get(f"/pilots/{key}/", name=PILOT_PAGE)
+        for src in _CHART_IMAGE.findall(page.text):
+            self.client.get(html.unescape(src), name=CHART_IMAGE)
+
     def htmx_headers(self, target: str, current_url: str) -> dict[str, str]:
         return {
             "HX-Request": "true",
@@ -138,7 +148,7 @@ class Executive(SignedIn):
 
     @task(4)
     def pilot_page(self) -> None:
-        self.client.get(f"/pilots/{random.choice(SCENARIO['browsed_pilots'])}/", name=PILOT_PAGE)
+        self.open_pilot(random.choice(SCENARIO["browsed_pilots"]))
 
 
 class Owner(SignedIn):
@@ -162,7 +172,7 @@ class Owner(SignedIn):
 
     @task(1)
     def pilot_page(self) -> None:
-        self.client.get(f"/pilots/{random.choice(self.pilots)['key']}/", name=PILOT_PAGE)
+        self.open_pilot(random.choice(self.pilots)["key"])
 
     @task(4)
     def record_reading(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import time
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -18,11 +19,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from simple_history.models import registered_models
 
-from portfolio import dashboard, extensions, monitoring, selectors
+from portfolio import dashboard, extensions, freshness, monitoring, selectors
 from portfolio.dashboard import KpiLatest, OpenFlag, PilotFacts, WeekFlags
 from portfolio.models import PHASE_ORDER, Flag, KillCriterion, Kpi, KpiReading, Phase, Pilot, Severity, Status
 
@@ -32,9 +34,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # Bumped when the cached Dashboard's shape changes, so a deploy never reads an old one.
-CACHE_VERSION = 4
-# The key changes with the data; the timeout only bounds how long unused entries linger.
+CACHE_VERSION = 5
+# Each view keeps its latest board; the timeout only bounds how long unused entries linger.
 CACHE_SECONDS = 24 * 3600
+# Whoever holds a view's lock brings its board up to date; it expires should they die.
+REFRESH_LOCK_SECONDS = 30
+# With no board to show while another request computes it, wait this long for it (polling).
+WAIT_FOR_BOARD_SECONDS = 15
+WAIT_POLL_SECONDS = 0.1
 # The page's lists show the first rows only; the CSV export has every pilot.
 ROWS_SHOWN = 15
 BLOCKED_SHOWN = 10
@@ -136,21 +143,20 @@ def open_flags(pilots: QuerySet[Pilot]) -> list[OpenFlag]:
 def latest_kpi_readings(pilots: QuerySet[Pilot], *, as_of: dt.date) -> list[KpiLatest]:
     """Every KPI of the selected pilots with its latest reading on or before ``as_of`` (one query).
 
-    Each latest reading is one probe of the (kpi, measured_on) index, so the cost follows
-    the number of KPIs asked about, not the number of readings behind them.
+    Each latest reading is one probe of the (kpi, measured_on) index, which brings back its
+    value, date and source together as one JSON object; so the cost follows the number of
+    KPIs asked about, not the number of readings behind them.
     """
-    latest = KpiReading.objects.filter(kpi=OuterRef("pk"), measured_on__lte=as_of).order_by("-measured_on")
+    latest = (
+        KpiReading.objects.filter(kpi=OuterRef("pk"), measured_on__lte=as_of)
+        .order_by("-measured_on")
+        .values(reading=JSONObject(value="value", on="measured_on", source="source"))[:1]
+    )
     rows = (
         Kpi.objects.filter(pilot__in=pilots.values("id"))
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_on=Subquery(latest.values("measured_on")[:1]),
-            latest_source=Subquery(latest.values("source")[:1]),
-        )
+        .annotate(latest=Subquery(latest, output_field=JSONField()))
         .order_by("pilot_id", "id")
-        .values_list(
-            "pilot_id", "name", "unit", "direction", "baseline", "target", "latest_value", "latest_on", "latest_source"
-        )
+        .values_list("pilot_id", "name", "unit", "direction", "baseline", "target", "latest")
     )
     return [
         KpiLatest(
@@ -160,11 +166,11 @@ def latest_kpi_readings(pilots: QuerySet[Pilot], *, as_of: dt.date) -> list[KpiL
             direction=direction,
             baseline=baseline,
             target=target,
-            latest_value=value,
-            latest_on=on,
-            latest_source=source or "",
+            latest_value=float(reading["value"]) if reading else None,
+            latest_on=dt.date.fromisoformat(reading["on"]) if reading else None,
+            latest_source=reading["source"] if reading else "",
         )
-        for pilot_id, name, unit, direction, baseline, target, value, on, source in rows
+        for pilot_id, name, unit, direction, baseline, target, reading in rows
     ]
 
 
@@ -262,6 +268,9 @@ class Dashboard:
     # The filters' choices: business unit names, and (username, name) of every sponsor.
     unit_choices: list[str]
     sponsor_choices: list[tuple[str, str]]
+    # When the figures were computed, and whether the data has changed since (a refresh is on its way).
+    computed_at: dt.datetime | None = None
+    updating: bool = False
 
     @property
     def past_limit(self) -> int:
@@ -301,30 +310,141 @@ def dashboard_data(filters: DashboardFilters, *, as_of: dt.date | None = None) -
     """The dashboard for the pilots the filters select, as of a date (default today).
 
     Computing it reads the whole portfolio and asks the gates app for every active pilot's
-    readiness, which takes seconds at two thousand pilots; so it is cached under the
-    filters, the date and ``data_version()``, and computed again only when a row it reads
-    has changed. The health scan's freshness is always read live.
+    readiness, which takes seconds at two thousand pilots; so the latest board of each view
+    (filters and date) is cached with the ``data_version()`` it was computed from. While
+    owners and feeds record readings the version moves every second, so a board up to
+    ``DASHBOARD_MAX_STALE_SECONDS`` old is served as it is while one refresh task brings it
+    up to date (``freshness.dashboard_plan``); an older one is computed in the request, by one
+    request at a time. The health scan's freshness is always read live.
     """
     as_of = as_of or timezone.localdate()
-    key = (
-        "dashboard:"
-        + hashlib.sha256(
-            f"{CACHE_VERSION}|{as_of.isoformat()}|{filters.as_query()}|{data_version()}".encode()
-        ).hexdigest()
+    key = _view_key(filters, as_of)
+    version = data_version()
+    latest = _cached(key)
+    plan = freshness.dashboard_plan(
+        latest.computed if latest else None,
+        version=version,
+        now=timezone.now(),
+        max_stale_seconds=settings.DASHBOARD_MAX_STALE_SECONDS,
     )
+    if plan is freshness.Plan.COMPUTE or latest is None:
+        latest = _computed_once(key, filters, as_of, version, stale=latest)
+    elif plan is freshness.Plan.SERVE_STALE_AND_REFRESH and _lock(key):
+        _queue_refresh(filters, as_of)
+    board = latest.board
+    scan = monitoring.last_scan_freshness(timezone.now())
+    return replace(
+        board,
+        integrity=replace(board.integrity, scan=scan),
+        computed_at=latest.computed.computed_at,
+        updating=latest.computed.version != version,
+    )
+
+
+def dashboard_refresh(filters: DashboardFilters, *, as_of: dt.date) -> bool:
+    """Bring a view's cached board up to date (the refresh task); False when it already was.
+
+    Releases the view's lock, taken by the request that queued the refresh, whatever happens.
+    """
+    key = _view_key(filters, as_of)
     try:
-        board = cache.get(key)
+        version = data_version()
+        latest = _cached(key)
+        if latest is not None and latest.computed.version == version:
+            return False
+        _compute_and_store(key, filters, as_of, version)
+        return True
+    finally:
+        _unlock(key)
+
+
+@dataclass(frozen=True)
+class CachedBoard:
+    computed: freshness.Computed
+    board: Dashboard
+
+
+def _view_key(filters: DashboardFilters, as_of: dt.date) -> str:
+    view = f"{CACHE_VERSION}|{as_of.isoformat()}|{filters.as_query()}"
+    return "dashboard:" + hashlib.sha256(view.encode()).hexdigest()
+
+
+def _cached(key: str) -> CachedBoard | None:
+    try:
+        return cache.get(key)
     except Exception:
         logger.warning("Dashboard cache unavailable", exc_info=True)
-        board = None
-    if board is None:
-        board = _dashboard(filters, as_of)
-        try:
-            cache.set(key, board, CACHE_SECONDS)
-        except Exception:
-            logger.warning("Dashboard cache unavailable; not cached", exc_info=True)
-    scan = monitoring.last_scan_freshness(timezone.now())
-    return replace(board, integrity=replace(board.integrity, scan=scan))
+        return None
+
+
+def _lock(key: str) -> bool:
+    """Take the view's lock: whoever holds it is bringing the board up to date. Taken if the cache is down."""
+    try:
+        return cache.add(f"{key}:lock", 1, REFRESH_LOCK_SECONDS)
+    except Exception:
+        # No cache, no board to share: every request computes its own, as without a cache.
+        return True
+
+
+def _unlock(key: str) -> None:
+    try:
+        cache.delete(f"{key}:lock")
+    except Exception:
+        logger.warning("Dashboard cache unavailable; its lock expires by itself", exc_info=True)
+
+
+def _computed_once(
+    key: str, filters: DashboardFilters, as_of: dt.date, version: str, *, stale: CachedBoard | None
+) -> CachedBoard:
+    """The board computed in this request, unless another request is computing it already.
+
+    Then the stale board is served if there is one; if not (a cold cache: a deploy, a new
+    day, a new filter), this request waits for the other's board, and computes its own only
+    if none comes in time or the other gave up.
+    """
+    deadline = time.monotonic() + WAIT_FOR_BOARD_SECONDS
+    while not _lock(key):
+        if stale is not None:
+            return stale
+        if time.monotonic() >= deadline:
+            # The other computation is slow or stuck; this person has waited long enough.
+            return _compute_and_store(key, filters, as_of, version)
+        time.sleep(WAIT_POLL_SECONDS)
+        found = _cached(key)
+        if found is not None:
+            return found
+    try:
+        return _compute_and_store(key, filters, as_of, version)
+    finally:
+        _unlock(key)
+
+
+def _compute_and_store(key: str, filters: DashboardFilters, as_of: dt.date, version: str) -> CachedBoard:
+    # Stamped before computing: the figures are at least as new as this, and the version was read before it.
+    computed = freshness.Computed(version=version, computed_at=timezone.now())
+    latest = CachedBoard(computed=computed, board=_dashboard(filters, as_of))
+    try:
+        held = cache.get(key)
+        # A slower computation that started earlier must not replace a newer board.
+        if held is None or held.computed.computed_at <= computed.computed_at:
+            cache.set(key, latest, CACHE_SECONDS)
+    except Exception:
+        logger.warning("Dashboard cache unavailable; not cached", exc_info=True)
+    return latest
+
+
+def _queue_refresh(filters: DashboardFilters, as_of: dt.date) -> None:
+    from portfolio.tasks import refresh_dashboard
+
+    chosen = {f.name: getattr(filters, f.name) for f in fields(filters) if getattr(filters, f.name)}
+    try:
+        # Expires with the lock: a refresh still queued by then is replaced by a newer one.
+        refresh_dashboard.apply_async(args=[chosen, as_of.isoformat()], retry=False, expires=REFRESH_LOCK_SECONDS)
+    except Exception:
+        # The page is served either way. The lock stays until it expires, so a broker that is
+        # down is tried again once per lock rather than by every view; past the bound, a
+        # request computes the board itself.
+        logger.warning("Could not queue a dashboard refresh; a later view computes it", exc_info=True)
 
 
 def _dashboard(filters: DashboardFilters, as_of: dt.date) -> Dashboard:

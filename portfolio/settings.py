@@ -262,6 +262,9 @@ HEALTH_THRESHOLDS = {
     "stuck_in_pilot_after_days": 180,
     "scan_period_minutes": env.int("SCAN_PERIOD_MINUTES", default=60),
 }
+# The dashboard serves figures up to this many seconds behind the data while one refresh
+# task recomputes them (0: always computed from the data as it is, in the request).
+DASHBOARD_MAX_STALE_SECONDS = env.int("DASHBOARD_MAX_STALE_SECONDS", default=60)
 # Attested gate criteria count only while their evidence is this fresh.
 ATTESTATION_VALID_DAYS = 180
 

@@ -1,7 +1,8 @@
 """Celery tasks of the health scan: the periodic scan and the rescan of one pilot after a write.
 
 Thin: they call ``portfolio.scan`` and own their retries. Both are idempotent, so a
-late ack that redelivers a task after a worker crash does no harm. The weekly digests'
+late ack that redelivers a task after a worker crash does no harm. The dashboard's refresh
+(after them) recomputes one cached board the same way. The weekly digests'
 tasks (further down) call ``portfolio.digests.delivery`` the same way, and the webhook
 tasks (at the end) ``portfolio.webhooks``.
 """
@@ -74,6 +75,14 @@ def _publish_rescan(pilot_id: int) -> None:
         # Whatever the broker raises (refused, timed out, DNS), the user's write
         # must not fail: this runs in their request, after their commit.
         logger.warning("Could not queue a rescan of pilot %s; the periodic scan will catch up", pilot_id, exc_info=True)
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+def refresh_dashboard(filters: dict[str, str], as_of: str) -> bool:
+    """Bring the cached dashboard of one view (filters and date) up to date; False if it already was."""
+    from portfolio.selectors_dashboard import DashboardFilters, dashboard_refresh
+
+    return dashboard_refresh(DashboardFilters(**filters), as_of=dt.date.fromisoformat(as_of))
 
 
 # --- Weekly digests (DESIGN 6) ---------------------------------------------------------

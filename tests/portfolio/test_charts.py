@@ -269,24 +269,73 @@ def test_an_unknown_chart_is_not_found(signed_in):
     assert signed_in.get(reverse("dashboard_chart", args=["pie"])).status_code == 404
 
 
-@pytest.mark.usefixtures("frozen_today")
-def test_the_pilot_page_draws_each_kpi_chart_inline_with_a_description(signed_in):
+def _pilot_with_two_kpis():
     pilot = PilotFactory(key="invoice-matching")
     kpi = KpiFactory(pilot=pilot, key="auto-match", name="Auto-match rate", unit="%", baseline=40, target=85)
     KpiReadingFactory(kpi=kpi, value=61)
     KpiFactory(
         pilot=pilot, key="cycle-time", name="Cycle time", unit="days", baseline=9, target=3, direction="decrease"
     )
+    return pilot
+
+
+AUTO_MATCH_ALT = (
+    "1 readings of Auto-match rate from 16 Nov 2026 to 16 Nov 2026, latest 61 %; baseline 40 %; target 85 %."
+)
+CYCLE_TIME_ALT = "No readings of Cycle time yet; baseline 9 days; target 3 days."
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_the_pilot_page_never_waits_for_a_chart_it_leaves_undrawn_charts_to_images(signed_in, monkeypatch):
+    pilot = _pilot_with_two_kpis()
+    drawn = []
+    draw = charts.draw_kpi
+    monkeypatch.setattr(charts, "draw_kpi", lambda series: drawn.append(series) or draw(series))
 
     html = signed_in.get(pilot.get_absolute_url()).content.decode()
 
-    assert html.count('<svg role="img"') == 2
-    assert (
-        'aria-label="1 readings of Auto-match rate from 16 Nov 2026 to 16 Nov 2026, latest 61 %; '
-        'baseline 40 %; target 85 %."' in html
-    )
-    assert 'aria-label="No readings of Cycle time yet; baseline 9 days; target 3 days."' in html
+    assert drawn == []
+    assert '<svg role="img"' not in html
+    images = re.findall(r'<img class="chart__img" src="([^"]+)" alt="([^"]+)" width="518" height="250"', html)
+    assert images == [
+        (reverse("kpi_chart", args=["invoice-matching", "auto-match"]), AUTO_MATCH_ALT),
+        (reverse("kpi_chart", args=["invoice-matching", "cycle-time"]), CYCLE_TIME_ALT),
+    ]
+    # Each image is the chart, drawn in its own request.
+    for url, _ in images:
+        response = signed_in.get(url)
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/svg+xml"
+    assert [series.kpi_key for series in drawn] == ["auto-match", "cycle-time"]
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_the_pilot_page_inlines_the_charts_already_drawn_with_a_description(signed_in):
+    pilot = _pilot_with_two_kpis()
+    signed_in.get(reverse("kpi_chart", args=["invoice-matching", "auto-match"]))
+
+    html = signed_in.get(pilot.get_absolute_url()).content.decode()
+
+    assert html.count('<svg role="img"') == 1
+    assert f'<svg role="img" aria-label="{AUTO_MATCH_ALT}"' in html
+    assert f'alt="{CYCLE_TIME_ALT}"' in html
+    assert html.count('<img class="chart__img"') == 1
     assert f'href="{reverse("kpi_chart", args=["invoice-matching", "auto-match"])}"' in html
+
+
+@pytest.mark.usefixtures("frozen_today")
+def test_a_new_reading_sends_the_pilot_page_back_to_an_image_until_its_chart_is_drawn(signed_in):
+    pilot = _pilot_with_two_kpis()
+    url = reverse("kpi_chart", args=["invoice-matching", "auto-match"])
+    signed_in.get(url)
+    KpiReadingFactory(kpi=pilot.kpis.get(key="auto-match"), value=70, measured_on=TODAY - dt.timedelta(days=1))
+
+    html = signed_in.get(pilot.get_absolute_url()).content.decode()
+
+    assert f'<img class="chart__img" src="{url}"' in html
+    assert signed_in.get(url).status_code == 200
+    html = signed_in.get(pilot.get_absolute_url()).content.decode()
+    assert '<svg role="img" aria-label="2 readings of Auto-match rate' in html
 
 
 def test_inline_charts_keep_their_ids_apart():
