@@ -268,9 +268,9 @@ class Dashboard:
     # The filters' choices: business unit names, and (username, name) of every sponsor.
     unit_choices: list[str]
     sponsor_choices: list[tuple[str, str]]
-    # When the figures were computed, and whether the data has changed since (a refresh is on its way).
+    # When the figures were computed, and whether the data has changed since (they catch up within the bound).
     computed_at: dt.datetime | None = None
-    updating: bool = False
+    behind_data: bool = False
 
     @property
     def past_limit(self) -> int:
@@ -329,16 +329,28 @@ def dashboard_data(filters: DashboardFilters, *, as_of: dt.date | None = None) -
     )
     if plan is freshness.Plan.COMPUTE or latest is None:
         latest = _computed_once(key, filters, as_of, version, stale=latest)
-    elif plan is freshness.Plan.SERVE_STALE_AND_REFRESH and _lock(key):
-        _queue_refresh(filters, as_of)
+    elif plan is freshness.Plan.SERVE_STALE_AND_REFRESH:
+        refresh_soon(filters, as_of=as_of)
     board = latest.board
     scan = monitoring.last_scan_freshness(timezone.now())
     return replace(
         board,
         integrity=replace(board.integrity, scan=scan),
         computed_at=latest.computed.computed_at,
-        updating=latest.computed.version != version,
+        behind_data=latest.computed.version != version,
     )
+
+
+def refresh_soon(filters: DashboardFilters, *, as_of: dt.date) -> bool:
+    """Ask a worker to bring a view's board up to date, unless someone is at it already (True if asked).
+
+    Views call it for a board behind the data; the health scan for today's unfiltered view,
+    so the first executive of the day finds the figures computed.
+    """
+    if not _lock(_view_key(filters, as_of)):
+        return False
+    _queue_refresh(filters, as_of)
+    return True
 
 
 def dashboard_refresh(filters: DashboardFilters, *, as_of: dt.date) -> bool:

@@ -48,8 +48,14 @@ def most_jitter(seconds: int) -> int:
 
 @shared_task(**RETRY_OPTIONS, soft_time_limit=240, time_limit=300)
 def scan_portfolio_task() -> int:
-    """Scan the whole portfolio as of today; the id of the ScanRun."""
-    return scan_portfolio().pk
+    """Scan the whole portfolio as of today, then have today's dashboard computed; the id of the ScanRun."""
+    run = scan_portfolio()
+    from portfolio.selectors_dashboard import DashboardFilters, refresh_soon
+
+    # The scan changed the flags the dashboard shows: its figures are worked out now, on a
+    # worker, rather than by the next executive's request.
+    refresh_soon(DashboardFilters(), as_of=timezone.localdate())
+    return run.pk
 
 
 @shared_task(**RETRY_OPTIONS, soft_time_limit=30, time_limit=60)

@@ -1,4 +1,4 @@
-"""An executive opens the dashboard just after an owner recorded a reading: the page says its figures are updating."""
+"""An executive opens the dashboard just after an owner recorded a reading: the page says when its figures are from."""
 
 from __future__ import annotations
 
@@ -29,6 +29,6 @@ def test_figures_behind_the_data_say_when_they_are_from(page, settings):
     page.reload()
 
     expect(freshness).to_be_visible()
-    expect(freshness).to_have_text(re.compile(r"^· figures as of \d\d:\d\d, updating…$"))
+    expect(freshness).to_have_text(re.compile(r"^· figures as of \d\d:\d\d, newer changes follow shortly$"))
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(".scope").screenshot(path=str(ARTIFACTS / "dashboard-freshness-line.png"))

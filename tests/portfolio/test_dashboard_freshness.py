@@ -62,6 +62,11 @@ def deliver(kpi) -> None:
     KpiReadingFactory(kpi=kpi, measured_on=TODAY, value=65)
 
 
+def half_the_bound_later(frozen_today) -> None:
+    """From half the bound on, a board behind the data asks for its refresh."""
+    frozen_today.shift(dt.timedelta(seconds=BOUND / 2))
+
+
 def no_computing(monkeypatch) -> None:
     """From now on a view that computes the board fails the test."""
 
@@ -85,9 +90,9 @@ def test_unchanged_data_is_served_from_the_cache_as_current_with_no_refresh(
     response = signed_in.get(URL)
 
     data = response.context["data"]
-    assert not data.updating
+    assert not data.behind_data
     assert refreshes == []
-    assert "updating" not in response.content.decode()
+    assert "figures as of" not in response.content.decode()
 
 
 def test_after_a_change_the_last_board_is_served_and_one_refresh_is_queued(
@@ -101,17 +106,32 @@ def test_after_a_change_the_last_board_is_served_and_one_refresh_is_queued(
     views = [signed_in.get(URL) for _ in range(4)]
 
     assert [v.context["data"].value.delivering for v in views] == [0, 0, 0, 0]
-    assert all(v.context["data"].updating for v in views)
+    assert all(v.context["data"].behind_data for v in views)
     assert refreshes == [[{}, TODAY.isoformat()]]
     # 12:00 UTC is 12:00 in London in November.
-    assert "figures as of 12:00, updating…" in views[0].content.decode()
+    assert "figures as of 12:00, newer changes follow shortly" in views[0].content.decode()
+
+
+def test_just_after_a_change_the_last_board_is_served_and_no_refresh_asked_for_yet(
+    signed_in, production_kpi, refreshes, frozen_today, monkeypatch
+):
+    signed_in.get(URL)
+    deliver(production_kpi)
+    frozen_today.shift(dt.timedelta(seconds=BOUND / 2 - 1))
+    no_computing(monkeypatch)
+
+    data = signed_in.get(URL).context["data"]
+
+    assert (data.value.delivering, data.behind_data) == (0, True)
+    assert refreshes == []
 
 
 def test_concurrent_views_of_a_stale_board_queue_exactly_one_refresh(
-    transactional_db, production_kpi, refreshes, monkeypatch
+    transactional_db, production_kpi, refreshes, frozen_today, monkeypatch
 ):
     dashboard_data(DashboardFilters())
     deliver(production_kpi)
+    half_the_bound_later(frozen_today)
     no_computing(monkeypatch)
     start = threading.Barrier(8)
     served: list[bool] = []
@@ -119,7 +139,7 @@ def test_concurrent_views_of_a_stale_board_queue_exactly_one_refresh(
     def view() -> None:
         try:
             start.wait()
-            served.append(dashboard_data(DashboardFilters()).updating)
+            served.append(dashboard_data(DashboardFilters()).behind_data)
         finally:
             connection.close()
 
@@ -133,10 +153,11 @@ def test_concurrent_views_of_a_stale_board_queue_exactly_one_refresh(
     assert refreshes == [[{}, TODAY.isoformat()]]
 
 
-def test_each_filtered_view_has_its_own_refresh(signed_in, production_kpi, refreshes):
+def test_each_filtered_view_has_its_own_refresh(signed_in, production_kpi, refreshes, frozen_today):
     signed_in.get(URL)
     signed_in.get(URL, {"phase": "production"})
     deliver(production_kpi)
+    half_the_bound_later(frozen_today)
 
     signed_in.get(URL)
     signed_in.get(URL, {"phase": "production"})
@@ -153,7 +174,7 @@ def test_a_board_older_than_the_bound_is_computed_in_the_request(signed_in, prod
 
     data = response.context["data"]
     assert data.value.delivering == 1
-    assert not data.updating
+    assert not data.behind_data
     assert refreshes == []
 
 
@@ -168,7 +189,7 @@ def test_while_another_request_computes_a_too_old_board_it_is_served_as_it_is(
 
     data = signed_in.get(URL).context["data"]
 
-    assert (data.value.delivering, data.updating) == (0, True)
+    assert (data.value.delivering, data.behind_data) == (0, True)
     assert refreshes == []
 
 
@@ -194,20 +215,23 @@ def test_with_no_board_and_a_stuck_computation_it_computes_its_own_in_time(produ
 
     data = dashboard_data(DashboardFilters())
 
-    assert (data.value.delivering, data.updating) == (0, False)
+    assert (data.value.delivering, data.behind_data) == (0, False)
 
 
-def test_the_refresh_task_stores_a_board_the_next_view_serves(signed_in, production_kpi, refreshes, monkeypatch):
+def test_the_refresh_task_stores_a_board_the_next_view_serves(
+    signed_in, production_kpi, refreshes, frozen_today, monkeypatch
+):
     signed_in.get(URL)
     deliver(production_kpi)
-    assert signed_in.get(URL).context["data"].updating
+    half_the_bound_later(frozen_today)
+    assert signed_in.get(URL).context["data"].behind_data
     [(filters, as_of)] = refreshes
 
     assert tasks.refresh_dashboard(filters, as_of) is True
 
     no_computing(monkeypatch)
     data = signed_in.get(URL).context["data"]
-    assert (data.value.delivering, data.updating) == (1, False)
+    assert (data.value.delivering, data.behind_data) == (1, False)
     assert cache.add(lock_key(), 1), "the task released the lock"
 
 
@@ -218,9 +242,10 @@ def test_the_refresh_task_leaves_a_current_board_alone(production_kpi, monkeypat
     assert tasks.refresh_dashboard({"phase": "production"}, TODAY.isoformat()) is False
 
 
-def test_a_broker_outage_leaves_the_page_working(signed_in, production_kpi, caplog):
+def test_a_broker_outage_leaves_the_page_working(signed_in, production_kpi, frozen_today, caplog):
     signed_in.get(URL)
     deliver(production_kpi)
+    half_the_bound_later(frozen_today)
     # Nothing listens there, and a web process's Redis transport does not retry (settings).
     use_broker("redis://127.0.0.1:1/0", {"max_retries": 0, "socket_connect_timeout": 2})
 
@@ -229,7 +254,7 @@ def test_a_broker_outage_leaves_the_page_working(signed_in, production_kpi, capl
 
     assert time.monotonic() - started < 5
     assert response.status_code == 200
-    assert response.context["data"].updating
+    assert response.context["data"].behind_data
     assert "Could not queue a dashboard refresh" in caplog.text
 
 
@@ -240,5 +265,5 @@ def test_a_bound_of_zero_computes_every_change_in_the_request(signed_in, product
 
     data = signed_in.get(URL).context["data"]
 
-    assert (data.value.delivering, data.updating) == (1, False)
+    assert (data.value.delivering, data.behind_data) == (1, False)
     assert refreshes == []

@@ -27,14 +27,16 @@ def test_a_board_of_the_current_version_is_served_however_old(seconds_ago):
 @pytest.mark.parametrize(
     ("seconds_ago", "plan"),
     [
-        (0, Plan.SERVE_STALE_AND_REFRESH),
+        (0, Plan.SERVE_STALE),
+        (29.999, Plan.SERVE_STALE),
+        (30, Plan.SERVE_STALE_AND_REFRESH),
         (59.999, Plan.SERVE_STALE_AND_REFRESH),
         (60, Plan.SERVE_STALE_AND_REFRESH),
         (60.001, Plan.COMPUTE),
         (3600, Plan.COMPUTE),
     ],
 )
-def test_a_board_of_another_version_is_served_until_the_bound_and_computed_after(seconds_ago, plan):
+def test_a_board_of_another_version_is_served_refreshed_from_half_the_bound_and_computed_after_it(seconds_ago, plan):
     assert dashboard_plan(computed(seconds_ago), version="v2", now=NOW, max_stale_seconds=60) is plan
 
 
@@ -45,4 +47,4 @@ def test_a_bound_of_zero_never_serves_another_version():
 
 def test_a_board_stamped_a_little_in_the_future_counts_as_fresh():
     # Another machine's clock a second ahead must not make its board look too old.
-    assert dashboard_plan(computed(-1), version="v2", now=NOW, max_stale_seconds=60) is Plan.SERVE_STALE_AND_REFRESH
+    assert dashboard_plan(computed(-1), version="v2", now=NOW, max_stale_seconds=60) is Plan.SERVE_STALE

@@ -12,7 +12,7 @@ from django.db import OperationalError, transaction
 from portfolio import celery_app, tasks
 from portfolio.models import Flag, ScanRun
 from portfolio.tasks import rescan_pilot, rescan_pilot_after_commit, scan_portfolio_task
-from tests.factories import PilotFactory
+from tests.factories import TODAY, PilotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,17 @@ def test_the_periodic_scan_records_its_run(pilot, frozen_today):
 
     assert ScanRun.objects.get(id=run_id).flags_raised == 2
     assert open_kinds(pilot) == {"no_kpi", "stale"}
+
+
+def test_the_periodic_scan_has_today_s_dashboard_computed_on_a_worker(pilot, frozen_today, monkeypatch):
+    queued: list[list] = []
+    monkeypatch.setattr(tasks.refresh_dashboard, "apply_async", lambda args, **options: queued.append(args))
+
+    scan_portfolio_task()
+    # A second scan while the first refresh still holds the view: not queued twice.
+    scan_portfolio_task()
+
+    assert queued == [[{}, TODAY.isoformat()]]
 
 
 def test_a_rescan_is_queued_only_once_the_transaction_commits(pilot, published, django_capture_on_commit_callbacks):
