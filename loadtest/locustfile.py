@@ -16,6 +16,7 @@ what was done, and the budgets in ``loadtest/report.py`` refer to them.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
 import itertools
@@ -26,7 +27,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 from loadtest.names import (
     API_PILOT,
@@ -45,6 +46,7 @@ from loadtest.names import (
     SIGN_IN,
     SIGN_IN_PAGE,
 )
+from loadtest.report import REQUEST_LOG_COLUMNS
 
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # The form asks to confirm when the date already has another value.
@@ -59,6 +61,28 @@ def _scenario() -> dict[str, Any]:
     if not path:
         raise RuntimeError("LOADTEST_SCENARIO must name the scenario file (python -m loadtest.prepare --out FILE)")
     return json.loads(Path(path).read_text())
+
+
+class _RequestLog:
+    """Every request as a row of ``LOADTEST_REQUEST_LOG`` (when set), for ``loadtest/report.py``."""
+
+    def __init__(self) -> None:
+        self.writer: Any = None
+
+    def record(
+        self, request_type: str, name: str, response_time: float, start_time: float | None = None, **kwargs: Any
+    ) -> None:
+        if self.writer is None:
+            path = os.environ.get("LOADTEST_REQUEST_LOG")
+            if not path:
+                return
+            self.writer = csv.writer(open(path, "w", newline="", buffering=1))  # noqa: SIM115 (open for the run)
+            self.writer.writerow(REQUEST_LOG_COLUMNS)
+        failed = kwargs.get("exception") is not None
+        self.writer.writerow((f"{start_time:.3f}", name, request_type, f"{response_time:.1f}", int(failed)))
+
+
+events.request.add_listener(_RequestLog().record)
 
 
 SCENARIO = _scenario()

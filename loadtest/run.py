@@ -61,7 +61,7 @@ class Options:
             redis_url=environ.get("REDIS_URL", ""),
             users=number("USERS", 50),
             spawn_rate=number("SPAWN_RATE", 10),
-            duration=environ.get("DURATION") or "60s",
+            duration=environ.get("DURATION") or "2m",
             pilots=number("LOADTEST_PILOTS", 2000),
             kpis=number("LOADTEST_KPIS", 10_000),
             readings=number("LOADTEST_READINGS", 1_000_000),
@@ -207,12 +207,16 @@ def wait_until_healthy(url: str, processes: dict[str, subprocess.Popen[bytes]]) 
     raise SystemExit(f"{url}/healthz did not answer 200 within {HEALTHY_WITHIN_SECONDS} s")
 
 
+# Every request locust made, one row each (loadtest/report.py reads it).
+REQUEST_LOG = "requests.csv"
+
+
 def run(options: Options) -> int:
     python = sys.executable
     url = f"http://127.0.0.1:{options.port}"
     options.logs.mkdir(parents=True, exist_ok=True)
-    for old in options.logs.glob("locust_*.csv"):
-        old.unlink()
+    for old in [*options.logs.glob("locust_*.csv"), options.logs / REQUEST_LOG]:
+        old.unlink(missing_ok=True)
     load1, *_ = os.getloadavg()
     who = ", ".join(options.user_classes) or "executives, owners and API feeds"
     _say(
@@ -269,31 +273,44 @@ def run(options: Options) -> int:
             "--host", url, "--csv", str(csv_prefix), "--only-summary", "--stop-timeout", "10",
             *options.user_classes,
         ]  # fmt: skip
-        locust_env = {**env, "LOADTEST_SCENARIO": str(scenario)}
+        locust_env = {
+            **env,
+            "LOADTEST_SCENARIO": str(scenario),
+            "LOADTEST_REQUEST_LOG": str(options.logs / REQUEST_LOG),
+        }
         with (options.logs / "locust.log").open("wb") as output:
             subprocess.run(locust, cwd=ROOT, env=locust_env, stdout=output, stderr=subprocess.STDOUT)
-    return summarise(csv_prefix)
+    return summarise(options.logs / REQUEST_LOG, csv_prefix)
 
 
-def summarise(csv_prefix: Path) -> int:
-    stats = Path(f"{csv_prefix}_stats.csv")
-    if not stats.exists():
-        _say(f"locust wrote no figures: see {csv_prefix.parent / 'locust.log'}")
+def summarise(request_log: Path, csv_prefix: Path) -> int:
+    """Print the whole run's table and the steady state's; 1 if any request failed."""
+    requests = report.read_requests(request_log) if request_log.exists() else []
+    if not requests:
+        _say(f"locust recorded no requests: see {csv_prefix.parent / 'locust.log'}")
         return 1
-    rows = report.read_stats(stats)
-    _say("")
-    for line in report.render(rows):
-        _say(line)
+    whole = report.summarise(requests)
+    first = min(r.started for r in requests)
+    steady_from = report.steady_from(requests)
+    steady = report.summarise([r for r in requests if steady_from is not None and r.started >= steady_from])
+    tables = [("Whole run, the users' arrival and sign-in included:", whole)]
+    if steady:
+        arrival = f"{steady_from - first:.0f} s"
+        tables.append((f"Steady state, from when the last user had signed in ({arrival} into the run):", steady))
+    for title, rows in tables:
+        _say("")
+        _say(title)
+        for line in report.render(rows):
+            _say(line)
+        broken = report.broken_budgets(rows)
+        _say(f"Budgets broken: {', '.join(broken)}." if broken else "Every budget held.")
     failures = report.read_failures(Path(f"{csv_prefix}_failures.csv"))
     if failures:
         _say("")
         _say("Failures:")
         for line in failures:
             _say(f"  {line}")
-    broken = report.broken_budgets(rows)
-    _say("")
-    _say(f"Budgets broken: {', '.join(broken)}." if broken else "Every budget held.")
-    return 1 if report.error_count(rows) else 0
+    return 1 if report.error_count(whole) else 0
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import locust
 from locust import User
 from locust.env import Environment
 
@@ -39,7 +40,8 @@ def _tasks(user_class: type[User]) -> list[Callable[[User], None]]:
 
 
 def run(host: str) -> dict[str, Seen]:
-    environment = Environment(user_classes=list(USERS), host=host)
+    # The global event hooks, as the locust command uses: the locustfile logs requests through them.
+    environment = Environment(user_classes=list(USERS), host=host, events=locust.events)
     seen: dict[str, Seen] = {}
 
     def record(request_type: str, name: str, exception: BaseException | None = None, **_: Any) -> None:

@@ -14,42 +14,38 @@ from django.utils import timezone
 from loadtest import names, report
 from loadtest.run import ROOT, app_environment, background, free_port, load_database_url, wait_until_healthy
 
-STATS_HEADER = (
-    "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,"
-    "Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%"
-)
+START = 1_800_000_000.0  # seconds since the epoch
 
 
-def _stats(tmp_path: Path, rows: list[tuple[str, str, int, int, int, int]]) -> Path:
-    """A locust ``_stats.csv``: (method, name, count, failures, p50, p95) per row, then the aggregate."""
-    path = tmp_path / "locust_stats.csv"
-    columns = STATS_HEADER.split(",")
-
-    def row(method: str, name: str, count: int, failures: int, p50: int, p95: int) -> dict[str, object]:
-        figures = {"Request Count": count, "Failure Count": failures, "50%": p50, "95%": p95, "Requests/s": 2.0}
-        return {**dict.fromkeys(columns, 0), "Type": method, "Name": name, **figures}
-
+def _log(tmp_path: Path, requests: list[tuple[float, str, float, bool]]) -> Path:
+    """A request log as the locustfile writes it: (seconds into the run, name, ms, failed) per request."""
+    path = tmp_path / "requests.csv"
     with path.open("w", newline="") as handle:
-        out = csv.DictWriter(handle, columns)
-        out.writeheader()
-        out.writerows(row(*figures) for figures in rows)
-        out.writerow(row("", "Aggregated", sum(r[2] for r in rows), sum(r[3] for r in rows), 100, 400))
+        out = csv.writer(handle)
+        out.writerow(report.REQUEST_LOG_COLUMNS)
+        out.writerows((f"{START + at:.3f}", name, "GET", f"{ms:.1f}", int(failed)) for at, name, ms, failed in requests)
     return path
 
 
-def _every_budget(dashboard_p95: int = 420, reading_p95: int = 120, failures: int = 0) -> list[tuple]:
+def _times(name: str, p95: float, *, at: float = 10.0, failures: int = 0) -> list[tuple[float, str, float, bool]]:
+    """Twenty requests of one name, eighteen of 50 ms and two of ``p95``: the 19th is the nearest-rank p95."""
+    fast = [(at + n, name, 50.0, n < failures) for n in range(18)]
+    return [*fast, (at + 18, name, p95, False), (at + 19, name, p95, False)]
+
+
+def _every_budget(dashboard_p95: float = 420, reading_p95: float = 120, failures: int = 0) -> list[tuple]:
     return [
-        ("GET", names.DASHBOARD, 900, 0, 150, dashboard_p95),
-        ("GET", names.DASHBOARD_FILTERED, 300, 0, 120, 300),
-        ("POST", names.READING_POST, 500, failures, 60, reading_p95),
-        ("POST", names.READING_REPLACE, 80, 0, 70, 150),
-        ("POST", names.API_READINGS, 200, 0, 50, 110),
-        ("GET", names.PILOT_PAGE, 700, 0, 200, 900),
+        *_times(names.DASHBOARD, dashboard_p95),
+        *_times(names.DASHBOARD_FILTERED, 300),
+        *_times(names.READING_POST, reading_p95, failures=failures),
+        *_times(names.READING_REPLACE, 150),
+        *_times(names.API_READINGS, 110),
+        *_times(names.PILOT_PAGE, 900),
     ]
 
 
 def test_within_every_budget_the_table_says_yes_and_nothing_is_broken(tmp_path):
-    rows = report.read_stats(_stats(tmp_path, _every_budget()))
+    rows = report.summarise(report.read_requests(_log(tmp_path, _every_budget())))
     table = report.render(rows)
     assert report.broken_budgets(rows) == []
     assert report.error_count(rows) == 0
@@ -63,17 +59,49 @@ def test_within_every_budget_the_table_says_yes_and_nothing_is_broken(tmp_path):
 
 
 def test_a_slow_dashboard_a_slow_reading_and_an_error_are_each_reported(tmp_path):
-    rows = report.read_stats(_stats(tmp_path, _every_budget(dashboard_p95=510, reading_p95=310, failures=2)))
+    rows = report.summarise(report.read_requests(_log(tmp_path, _every_budget(510, 310, failures=2))))
     assert report.broken_budgets(rows) == [names.DASHBOARD, names.READING_POST, "errors"]
     assert report.error_count(rows) == 2
     table = report.render(rows)
     assert next(line for line in table if line.startswith(names.DASHBOARD + " ")).endswith("NO")
-    assert table[-1].startswith("errors") and "2 of 2,680" in table[-1] and table[-1].endswith("NO")
+    assert table[-1].startswith("errors") and "2 of 120" in table[-1] and table[-1].endswith("NO")
 
 
 def test_a_budgeted_request_never_made_counts_as_broken(tmp_path):
-    rows = report.read_stats(_stats(tmp_path, [r for r in _every_budget() if r[1] != names.READING_REPLACE]))
+    requests = [r for r in _every_budget() if r[1] != names.READING_REPLACE]
+    rows = report.summarise(report.read_requests(_log(tmp_path, requests)))
     assert report.broken_budgets(rows) == [f"{names.READING_REPLACE} (never requested)"]
+
+
+def test_percentiles_are_nearest_rank_over_every_request():
+    assert report.percentile(list(range(100, 0, -1)), 0.95) == 95
+    assert report.percentile(list(range(1, 101)), 0.50) == 50
+    assert report.percentile([7.0], 0.95) == 7.0
+    assert report.percentile([], 0.95) == 0.0
+
+
+def test_the_steady_state_starts_when_the_last_user_has_signed_in_and_landed(tmp_path):
+    requests = report.read_requests(
+        _log(
+            tmp_path,
+            [
+                (0.0, names.SIGN_IN, 600, False),
+                (0.7, names.LANDING, 2000, False),  # ends at 2.7 s
+                (1.0, names.DASHBOARD, 1500, False),  # a slow view during the arrival
+                (2.0, names.LANDING, 300, False),  # ends at 2.3 s
+                (2.5, names.DASHBOARD, 30, False),  # started before the last landing ended
+                (2.7, names.DASHBOARD, 40, False),
+                (9.0, names.DASHBOARD, 20, False),
+            ],
+        )
+    )
+    steady_from = report.steady_from(requests)
+    assert steady_from == pytest.approx(START + 2.7)
+
+    steady = report.summarise([r for r in requests if r.started >= steady_from])
+    dashboard = next(row for row in steady if row.name == names.DASHBOARD)
+    assert (dashboard.count, dashboard.p95_ms) == (2, 40)
+    assert report.steady_from([r for r in requests if r.name != names.LANDING]) is None
 
 
 def test_the_load_database_is_beside_the_given_one_and_postgresql_only():
@@ -116,7 +144,7 @@ def test_every_task_of_the_scenario_runs_against_gunicorn_without_a_failure(tmp_
         smoke = subprocess.run(
             [sys.executable, "-m", "loadtest.smoke", "--host", url],
             cwd=ROOT,
-            env={**env, "LOADTEST_SCENARIO": str(scenario)},
+            env={**env, "LOADTEST_SCENARIO": str(scenario), "LOADTEST_REQUEST_LOG": str(tmp_path / "requests.csv")},
             capture_output=True,
             text=True,
             timeout=300,
@@ -128,6 +156,11 @@ def test_every_task_of_the_scenario_runs_against_gunicorn_without_a_failure(tmp_
     for name, seen in requests.items():
         assert seen["count"] >= 1 and seen["failures"] == [], (name, seen)
     assert requests[names.READING_POST]["methods"] == ["POST"]
+    # The locustfile logged every request the report reads, as locust saw them.
+    logged = report.summarise(report.read_requests(tmp_path / "requests.csv"))
+    assert {row.name: row.count for row in logged if row.name != report.TOTAL} == {
+        name: seen["count"] for name, seen in requests.items()
+    }
     # The writes happened: through the form (two on one date, the second replacing) and the API.
     assert KpiReading.objects.filter(note="load test", source=Source.FORM).count() >= 2
     assert KpiReading.objects.filter(source=Source.API, recorded_by__api_tokens__name="load test").exists()
