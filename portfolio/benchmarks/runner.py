@@ -30,10 +30,16 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
+def _on_the_server(statement: str) -> None:
+    """Run a statement such as CREATE DATABASE through the server's maintenance database, as
+    Django's test runner does: the database the settings name need not exist."""
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(statement)
+
+
 def _drop_database(name: str) -> None:
     # FORCE: a worker the benchmark started may still hold a connection for a moment.
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
+    _on_the_server(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
 
 
 @contextmanager
@@ -47,8 +53,7 @@ def dedicated_database(*, keep: bool = False) -> Iterator[str]:
     original = settings_dict["NAME"]
     bench = f"{original}{BENCH_SUFFIX}"
     _drop_database(bench)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(bench)}")
+    _on_the_server(f"CREATE DATABASE {connection.ops.quote_name(bench)}")
     connection.close()
     settings_dict["NAME"] = bench
     try:

@@ -339,3 +339,43 @@ def test_keep_leaves_the_benchmark_database_and_the_next_run_starts_it_afresh(mo
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{connection.settings_dict["NAME"]}_bench" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_database_named_in_the_settings_need_not_exist(monkeypatch):
+    """A fresh server has no ``pilot_portfolio`` yet: the benchmark only needs the server."""
+    monkeypatch.setattr(runner, "call_command", lambda name, **options: None)
+    settings_dict = connection.settings_dict
+    original = settings_dict["NAME"]
+    connection.close()
+    settings_dict["NAME"] = "pilot_portfolio_never_created"
+    try:
+        with dedicated_database() as name:
+            assert current_database() == name == "pilot_portfolio_never_created_bench"
+        assert settings_dict["NAME"] == "pilot_portfolio_never_created"
+    finally:
+        connection.close()
+        settings_dict["NAME"] = original
+    assert not database_exists("pilot_portfolio_never_created_bench")
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_server_that_does_not_answer_is_one_line():
+    settings_dict = connection.settings_dict
+    original = settings_dict["PORT"]
+    connection.close()
+    settings_dict["PORT"] = 1  # nothing listens there
+    try:
+        with pytest.raises(CommandError) as refused:
+            call_command("benchmark", "--pilots", "1")
+    finally:
+        connection.close()
+        settings_dict["PORT"] = original
+
+    message = str(refused.value)
+    assert message.startswith("Cannot reach the PostgreSQL server: ")
+    assert "\n" not in message

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from portfolio.benchmarks import BenchContext
@@ -69,6 +70,15 @@ class Command(BaseCommand):
             raise CommandError("--pilots must be at least 1")
 
         started = time.perf_counter()
+        try:
+            # Django warns when it falls back from the maintenance database; the error says it all.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                with connection._nodb_cursor() as cursor:
+                    cursor.execute("SELECT 1")
+        except DatabaseError as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CommandError(f"Cannot reach the PostgreSQL server: {first_line}") from None
         with sealed_off(), dedicated_database(keep=options["keep"]) as name:
             self.stdout.write(f"Database {name}: created and migrated in {time.perf_counter() - started:.1f} s")
             as_of = timezone.localdate()
