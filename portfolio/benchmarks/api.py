@@ -13,13 +13,12 @@ import datetime as dt
 import json
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from portfolio.benchmarks import BenchContext, Measurement, wall_seconds
-from portfolio.benchmarks.floor import replay, statements_sent
+from portfolio.benchmarks.floor import capturing_queries, replay, statements_sent
 from portfolio.models import BusinessUnit, Kpi, Pilot, TokenScope
 from portfolio.services import api_token_create
 
@@ -39,7 +38,7 @@ def measure(context: BenchContext) -> list[Measurement]:
         # One run captured (and rolled back) for its statements and the floor.
         with transaction.atomic():
             _new_kpi(pilot, "bench-captured")
-            with CaptureQueriesContext(connection) as captured:
+            with capturing_queries() as captured:
                 _post(client, headers, pilot, "bench-captured", end)
             transaction.set_rollback(True)
         # Read now: the log is cleared at the start of every request that follows.

@@ -12,11 +12,10 @@ from __future__ import annotations
 import time
 
 from django.core import mail
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
-from portfolio.benchmarks.floor import replay, statements_sent
+from portfolio.benchmarks.floor import capturing_queries, replay, statements_sent
 from portfolio.digests.delivery import SENT, RunReport, send_week
 from portfolio.digests.plan import plan_week
 from portfolio.models import DigestKind, Flag
@@ -35,7 +34,7 @@ def measure(context: BenchContext) -> list[Measurement]:
     runs = max(1, min(context.repeat, MOST_RUNS))
 
     started = time.perf_counter()
-    with CaptureQueriesContext(connection) as captured:
+    with capturing_queries() as captured:
         report = send_and_roll_back(context)
     first_seconds = time.perf_counter() - started
     statements = statements_sent(captured)

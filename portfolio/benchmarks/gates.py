@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
 from portfolio import extensions
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
-from portfolio.benchmarks.scan import replay
+from portfolio.benchmarks.floor import capturing_queries, replay
 from portfolio.models import PHASE_ORDER, Pilot, Status
 from portfolio.selectors import changed_after_approval_counts
 
@@ -51,7 +48,7 @@ def measure(context: BenchContext) -> list[Measurement]:
 def _timed(
     what: str, run: Callable[[], object], context: BenchContext, *, budget: float | None = None, note: str = ""
 ) -> Measurement:
-    with CaptureQueriesContext(connection) as captured:
+    with capturing_queries() as captured:
         run()
     statements = [query["sql"] for query in captured.captured_queries]
     return Measurement(

@@ -13,13 +13,12 @@ import re
 from html import unescape
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, override_settings
+from django.test.utils import override_settings
 from django.urls import reverse
 
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
-from portfolio.benchmarks.floor import READS, replay_reads, statements_sent
+from portfolio.benchmarks.floor import READS, capturing_queries, replay_reads, statements_sent
 from portfolio.models import Kpi, Pilot
 
 PAGE_BUDGET_SECONDS = 0.100
@@ -111,7 +110,7 @@ def _request(client: Client, url: str) -> tuple[str, list[str], int]:
     The warm-up fetches the page's chart images as a browser would, so a cache holds them after.
     """
     _get_with_images(client, url)
-    with CaptureQueriesContext(connection) as captured:
+    with capturing_queries() as captured:
         html = _get(client, url)
     # The reads are the page's floor; bookkeeping such as savepoints would not replay alone.
     statements = statements_sent(captured, READS)

@@ -19,11 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
 from portfolio.benchmarks import BenchContext, Measurement, median_seconds
-from portfolio.benchmarks.floor import replay, statements_sent
+from portfolio.benchmarks.floor import capturing_queries, replay, statements_sent
 from portfolio.models import ScanRun
 from portfolio.scan import scan_portfolio
 
@@ -44,7 +41,7 @@ def measure(context: BenchContext) -> list[Measurement]:
     first = scan_portfolio(as_of=context.as_of)
     first_seconds = time.perf_counter() - started
 
-    with CaptureQueriesContext(connection) as captured:
+    with capturing_queries() as captured:
         steady = scan_portfolio(as_of=context.as_of)
     statements = statements_sent(captured)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from portfolio.benchmarks import BenchContext
 from portfolio.benchmarks.gates import BLOCKERS_BUDGET_SECONDS, measure
@@ -29,3 +30,13 @@ def test_it_measures_the_blockers_of_every_pilot_and_of_those_the_dashboard_asks
     for figure in (every, dashboards):
         assert figure.budget_seconds == BLOCKERS_BUDGET_SECONDS
         assert figure.seconds > 0 and figure.floor_seconds and figure.queries
+
+
+def test_queries_are_counted_even_after_a_section_filled_django_s_query_log():
+    """Django keeps 9,000 queries; with the log full, a plain CaptureQueriesContext sees none."""
+    KpiReadingFactory(kpi=KpiFactory(pilot=PilotFactory(phase=Phase.PILOT)))
+    connection.queries_log.extend({"sql": "SELECT 1", "time": "0.000"} for _ in range(connection.queries_limit))
+
+    every, *_ = measure(BenchContext(as_of=TODAY, pilot_count=1, repeat=1))
+
+    assert every.queries > 0 and every.floor_seconds > 0
