@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import math
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.textpath import text_to_path
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from portfolio.dashboard import Funnel, PhaseTime, WeekFlags
 from portfolio.models import Comparator, Direction, Source
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-STYLE_VERSION = "6"
+STYLE_VERSION = "7"
 CACHE_SECONDS = 7 * 24 * 3600
 
 # The palette of static/css/app.css, so a chart and the badges beside it agree.
@@ -355,6 +356,43 @@ def _quantity(value: float, unit: str) -> str:
 
 KPI_SIZE = (5.4, 2.6)  # inches
 TITLE_PAD = 18  # points between the axes and the title, room for the legend
+TITLE_SIZE = 10  # points
+# A unit longer than this stays on the y axis only, not after every line's value at the right:
+# "Target 1,250,000 tickets per agent-hour" would leave the readings little room.
+SHORT_UNIT = 8
+
+
+def _line_quantity(value: float, unit: str) -> str:
+    return _quantity(value, unit if len(unit) <= SHORT_UNIT else "")
+
+
+def tick_places(step: float) -> int:
+    """Decimals that tell ticks ``step`` apart: 0 for 50,000 or 5, 1 for 0.5, 2 for 0.05."""
+    if step <= 0 or not math.isfinite(step):
+        return 2
+    return max(0, math.ceil(-math.log10(step) - 1e-9))
+
+
+def tick_label(value: float, places: int) -> str:
+    """A y tick: thousands separators, the same decimals on every tick (0.85, 0.90, 0.95)."""
+    text = f"{value:,.{places}f}"
+    # -0 is 0 (a tick just below zero by rounding).
+    return text[1:] if text.startswith("-") and float(text.replace(",", "")) == 0 else text
+
+
+def fitted(text: str, size: float, width: float, *, keep: str = "") -> str:
+    """``text`` then ``keep``, the text cut short with "…" if both would be wider than ``width`` points."""
+    if _text_size(text + keep, size)[0] <= width:
+        return text + keep
+    low, high = 0, len(text)
+    # The longest start of the text that fits with its ellipsis.
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _text_size(text[:middle].rstrip() + "…" + keep, size)[0] <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + "…" + keep
 
 
 def draw_kpi(series: KpiSeries) -> Figure:
@@ -369,11 +407,11 @@ def draw_kpi(series: KpiSeries) -> Figure:
     values = [reading[1] for reading in series.readings]
     levels: list[tuple[float, str, str, str]] = []
     if series.baseline is not None:
-        levels.append((series.baseline, f"Baseline {_quantity(series.baseline, series.unit)}", BASELINE, "--"))
-    levels.append((series.target, f"Target {_quantity(series.target, series.unit)}", TARGET, "--"))
+        levels.append((series.baseline, f"Baseline {_line_quantity(series.baseline, series.unit)}", BASELINE, "--"))
+    levels.append((series.target, f"Target {_line_quantity(series.target, series.unit)}", TARGET, "--"))
     for comparator, threshold in series.kill_thresholds:
         word = "below" if comparator == Comparator.BELOW else "above"
-        levels.append((threshold, f"Kill if {word} {_quantity(threshold, series.unit)}", KILL_LINE, ":"))
+        levels.append((threshold, f"Kill if {word} {_line_quantity(threshold, series.unit)}", KILL_LINE, ":"))
     for level, _, colour, style in levels:
         ax.axhline(level, color=colour, linestyle=style, linewidth=1.4)
     if dates:
@@ -403,6 +441,11 @@ def draw_kpi(series: KpiSeries) -> Figure:
     low, high = min(everything), max(everything)
     pad = (high - low) * 0.12 or abs(high) * 0.1 or 1.0
     ax.set_ylim(low - pad, high + pad)
+    # Whole figures with thousands separators, never a "1e6" offset above the axis (it would
+    # sit on the legend, and nobody reads 1.2 as 1,200,000).
+    ticks = ax.yaxis.get_majorticklocs()
+    places = tick_places(ticks[1] - ticks[0] if len(ticks) > 1 else 0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: tick_label(value, places)))
     # Labels of the lines sit in the right margin, nudged apart when two lines are close.
     placed: list[float] = []
     span = (high - low + 2 * pad) or 1.0
@@ -424,10 +467,15 @@ def draw_kpi(series: KpiSeries) -> Figure:
         )
     direction = "lower is better" if series.direction == Direction.DECREASE else "higher is better"
     ax.set_ylabel(series.unit or "value")
-    ax.set_title(f"{series.name} ({direction})", loc="left", fontsize=10, color=TEXT, pad=TITLE_PAD)
     ax.grid(axis="y", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     _fit_axes(figure, ax, right_labels=[label for _, label, _, _ in levels], title_pad=TITLE_PAD)
+    # The title starts at the axes' left edge: a long name is cut short to the room right of
+    # it (the page and the alt text carry the name whole).
+    width = KPI_SIZE[0] * 72
+    room = width * (1 - ax.get_position().x0) - _MARGIN
+    title = fitted(series.name, TITLE_SIZE, room, keep=f" ({direction})")
+    ax.set_title(title, loc="left", fontsize=TITLE_SIZE, color=TEXT, pad=TITLE_PAD)
     return figure
 
 
@@ -441,7 +489,7 @@ def _text_size(text: str, size: float) -> tuple[float, float]:
 
 
 def _fit_axes(figure: Figure, ax: Axes, *, right_labels: Sequence[str], title_pad: float) -> None:
-    """Place the axes so its tick labels, axis label, title and the labels right of it fit the figure.
+    """Place the axes so its tick labels, axis label, a one-line title and the labels right of it fit the figure.
 
     What constrained layout would do for this one-axes chart, measuring only the few texts
     that decide the margins instead of drawing the whole figure once more.
@@ -463,7 +511,8 @@ def _fit_axes(figure: Figure, ax: Axes, *, right_labels: Sequence[str], title_pa
     # The labels start 2% of the axes' width right of it: solved for the right margin.
     widest = max((_text_size(label, 8.5)[0] for label in right_labels), default=0)
     right = (_MARGIN + widest + 0.02 * (width - left)) / 1.02
-    top = _MARGIN + _text_size(ax.get_title(loc="left"), 10)[1] + title_pad
+    # The title is set once the axes are placed (its room depends on them): one line, as tall as "Ag".
+    top = _MARGIN + _text_size("Ag", TITLE_SIZE)[1] + title_pad
     bottom = _MARGIN
     if ax.get_xticks().size:
         bottom += _text_size("Jul", tick_size)[1] + tick_room

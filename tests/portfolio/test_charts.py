@@ -124,6 +124,48 @@ def test_a_kpi_without_readings_still_shows_its_goalposts():
     assert not any(text.startswith("Baseline") for text in shown)
 
 
+def test_large_values_have_whole_ticks_with_separators_and_no_offset():
+    big = series(
+        unit="EUR",
+        baseline=1_000_000.0,
+        target=1_250_000.0,
+        readings=[(TODAY - dt.timedelta(days=7 * n), 1_000_000.0 + 9_000 * n, "form") for n in range(20)],
+        kill_thresholds=[],
+    )
+
+    shown = texts(charts.kpi_chart(big).svg)
+
+    assert "1,200,000" in shown
+    # matplotlib's offset ("1e6" above the axis, on top of the legend) is gone.
+    assert not any(re.fullmatch(r"[×x]?\s*1e\d+|1e\d+", text) for text in shown), shown
+
+
+@pytest.mark.parametrize(
+    ("step", "places", "label"), [(50_000, 0, "1,050,000"), (0.5, 1, "1,050,000.0"), (0.05, 2, "0.90")]
+)
+def test_ticks_keep_the_decimals_that_tell_them_apart(step, places, label):
+    assert charts.tick_places(step) == places
+    assert charts.tick_label(0.9 if places == 2 else 1_050_000, places) == label
+    assert charts.tick_label(-0.001, 2) == "0.00"
+
+
+def test_a_long_kpi_name_is_cut_short_to_the_chart_and_keeps_its_direction():
+    name = "Average first-contact resolution time for tier-two escalations in the EMEA region"
+
+    title = next(text for text in texts(charts.kpi_chart(series(name=name)).svg) if "is better" in text)
+
+    assert title.endswith("… (higher is better)")
+    assert name.startswith(title.removesuffix("… (higher is better)"))
+    assert charts.fitted("Short", 10, 500, keep=" (x)") == "Short (x)"
+
+
+def test_a_long_unit_stays_on_the_axis_and_off_the_line_labels():
+    shown = texts(charts.kpi_chart(series(unit="tickets per agent-hour")).svg)
+
+    assert "Target 85" in shown and "Baseline 40" in shown
+    assert "tickets per agent-hour" in shown  # the y axis
+
+
 def test_user_text_with_dollar_signs_is_shown_as_written():
     chart = charts.kpi_chart(series(name="Cost in $ per $ticket", unit="$"))
 
