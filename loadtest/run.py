@@ -280,10 +280,10 @@ def run(options: Options) -> int:
         }
         with (options.logs / "locust.log").open("wb") as output:
             subprocess.run(locust, cwd=ROOT, env=locust_env, stdout=output, stderr=subprocess.STDOUT)
-    return summarise(options.logs / REQUEST_LOG, csv_prefix)
+    return summarise(options.logs / REQUEST_LOG, csv_prefix, every_kind_of_user=not options.user_classes)
 
 
-def summarise(request_log: Path, csv_prefix: Path) -> int:
+def summarise(request_log: Path, csv_prefix: Path, *, every_kind_of_user: bool = True) -> int:
     """Print the whole run's table and the steady state's; 1 if any request failed."""
     requests = report.read_requests(request_log) if request_log.exists() else []
     if not requests:
@@ -302,7 +302,7 @@ def summarise(request_log: Path, csv_prefix: Path) -> int:
         _say(title)
         for line in report.render(rows):
             _say(line)
-        broken = report.broken_budgets(rows)
+        broken = report.broken_budgets(rows, every_kind_of_user=every_kind_of_user)
         _say(f"Budgets broken: {', '.join(broken)}." if broken else "Every budget held.")
     failures = report.read_failures(Path(f"{csv_prefix}_failures.csv"))
     if failures:

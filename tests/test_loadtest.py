@@ -73,6 +73,14 @@ def test_a_budgeted_request_never_made_counts_as_broken(tmp_path):
     assert report.broken_budgets(rows) == [f"{names.READING_REPLACE} (never requested)"]
 
 
+def test_a_run_of_some_kinds_of_user_is_judged_on_the_requests_it_made(tmp_path):
+    executives_only = [r for r in _every_budget() if r[1] in {names.DASHBOARD, names.DASHBOARD_FILTERED}]
+    rows = report.summarise(report.read_requests(_log(tmp_path, executives_only)))
+    assert report.broken_budgets(rows, every_kind_of_user=False) == []
+    slow = report.summarise(report.read_requests(_log(tmp_path, _times(names.DASHBOARD, 510))))
+    assert report.broken_budgets(slow, every_kind_of_user=False) == [names.DASHBOARD]
+
+
 def test_percentiles_are_nearest_rank_over_every_request():
     assert report.percentile(list(range(100, 0, -1)), 0.95) == 95
     assert report.percentile(list(range(1, 101)), 0.50) == 50
