@@ -313,9 +313,9 @@ def dashboard_data(filters: DashboardFilters, *, as_of: dt.date | None = None) -
     readiness, which takes seconds at two thousand pilots; so the latest board of each view
     (filters and date) is cached with the ``data_version()`` it was computed from. While
     owners and feeds record readings the version moves every second, so a board up to
-    ``DASHBOARD_MAX_STALE_SECONDS`` old is served as it is while one refresh task brings it
-    up to date (``freshness.dashboard_plan``); an older one is computed in the request, by one
-    request at a time. The health scan's freshness is always read live.
+    ``DASHBOARD_MAX_STALE_SECONDS`` old is served as it is, and from half that age one refresh
+    task brings it up to date (``freshness.dashboard_plan``); an older one is computed in the
+    request, by one request at a time. The health scan's freshness is always read live.
     """
     as_of = as_of or timezone.localdate()
     key = _view_key(filters, as_of)
