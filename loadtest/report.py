@@ -3,7 +3,7 @@
 Computed from the log of every request the locustfile writes (``REQUEST_LOG_COLUMNS``), for
 the whole run and for its steady state: the requests started after the last user signed in
 and landed. The first seconds carry every user's sign-in at once (the production password
-hasher costs about half a second of CPU each), which says how the site takes fifty people
+hasher costs about a fifth of a second of CPU each), which says how the site takes fifty people
 arriving together, not how it serves fifty people at work; the two are reported apart.
 
 Budgets (issue 9): dashboard p95 ≤ 500 ms, reading POST p95 ≤ 300 ms (the htmx form, its
@@ -76,6 +76,12 @@ def read_requests(path: Path) -> list[Request]:
 def steady_from(requests: Sequence[Request]) -> float | None:
     """When the last user had signed in and seen the landing page (None: nobody signed in)."""
     return max((r.ended for r in requests if r.name == names.LANDING), default=None)
+
+
+def steady_state(requests: Sequence[Request]) -> list[Request]:
+    """The requests started once the last user had signed in (none if nobody signed in)."""
+    start = steady_from(requests)
+    return [] if start is None else [r for r in requests if r.started >= start]
 
 
 def percentile(values: Sequence[float], share: float) -> float:

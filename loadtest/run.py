@@ -292,7 +292,7 @@ def summarise(request_log: Path, csv_prefix: Path, *, every_kind_of_user: bool =
     whole = report.summarise(requests)
     first = min(r.started for r in requests)
     steady_from = report.steady_from(requests)
-    steady = report.summarise([r for r in requests if steady_from is not None and r.started >= steady_from])
+    steady = report.summarise(report.steady_state(requests))
     tables = [("Whole run, the users' arrival and sign-in included:", whole)]
     if steady:
         arrival = f"{steady_from - first:.0f} s"

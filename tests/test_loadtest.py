@@ -106,10 +106,12 @@ def test_the_steady_state_starts_when_the_last_user_has_signed_in_and_landed(tmp
     steady_from = report.steady_from(requests)
     assert steady_from == pytest.approx(START + 2.7)
 
-    steady = report.summarise([r for r in requests if r.started >= steady_from])
+    steady = report.summarise(report.steady_state(requests))
     dashboard = next(row for row in steady if row.name == names.DASHBOARD)
     assert (dashboard.count, dashboard.p95_ms) == (2, 40)
-    assert report.steady_from([r for r in requests if r.name != names.LANDING]) is None
+    nobody_signed_in = [r for r in requests if r.name != names.LANDING]
+    assert report.steady_from(nobody_signed_in) is None
+    assert report.steady_state(nobody_signed_in) == []
 
 
 def test_the_load_database_is_beside_the_given_one_and_postgresql_only():
